@@ -1,0 +1,59 @@
+# CapsNets, the book. `make test` and `make book` set up .venv first (only when
+# requirements.txt or pyproject.toml changed), then do their job.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export CAPSNET_QUICK ?= 1
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: setup test lint unit notebooks book book-test site-test student student-test publish format clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q -U pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+setup: $(STAMP)
+
+## test: everything CI runs: lint, unit tests, every notebook under nbval, the book, the browser check
+test: setup lint unit notebooks book-test site-test student-test
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+unit: setup
+	$(BIN)/python -m pytest tests -m "not site and not student"
+
+notebooks: setup
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
+
+## book: build the site into _build/html (notebooks executed in quick mode, cached)
+book: setup
+	$(BIN)/jupyter-book build . -W --keep-going
+
+book-test: book
+
+site-test: setup
+	$(BIN)/python -m pytest tests -m site
+
+## student: the student edition (solutions removed) in dist/student
+student: setup
+	$(BIN)/python tools/student_edition.py notebooks dist/student
+
+student-test: setup
+	$(BIN)/python -m pytest tests -m student
+
+publish: book
+	$(BIN)/ghp-import -n -p -f _build/html
+
+format: setup
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf _build dist .pytest_cache

@@ -1,0 +1,38 @@
+"""capsnet_lib: the Capsule Network library behind "CapsNets, the book".
+
+The public API follows the chapters: :func:`squash` and :func:`safe_norm` (chapter 2),
+:func:`routing_by_agreement` (3), :func:`margin_loss` (4), :class:`Mask` (5),
+:func:`reconstruction_loss` and :class:`Decoder` (6), :class:`CapsNet` and training (7).
+"""
+
+import os as _os
+
+_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ logs out of the book
+
+from capsnet_lib.data import load_mnist, make_dataset  # noqa: E402
+from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules  # noqa: E402
+from capsnet_lib.losses import margin_loss, reconstruction_loss  # noqa: E402
+from capsnet_lib.model import CapsNet, CapsNetConfig  # noqa: E402
+from capsnet_lib.ops import safe_norm, squash  # noqa: E402
+from capsnet_lib.pretrained import load_pretrained  # noqa: E402
+from capsnet_lib.routing import predict_vectors, routing_by_agreement  # noqa: E402
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CapsNet",
+    "CapsNetConfig",
+    "Decoder",
+    "DigitCapsules",
+    "Mask",
+    "PrimaryCapsules",
+    "load_mnist",
+    "load_pretrained",
+    "make_dataset",
+    "margin_loss",
+    "predict_vectors",
+    "reconstruction_loss",
+    "routing_by_agreement",
+    "safe_norm",
+    "squash",
+]

@@ -1,0 +1,111 @@
+"""The command line: ``python -m capsnet_lib train ...`` and ``python -m capsnet_lib evaluate ...``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with its two subcommands."""
+    parser = argparse.ArgumentParser(
+        prog="python -m capsnet_lib", description="Train and evaluate CapsNets on MNIST."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train, checkpointing every epoch; rerun to resume")
+    train.add_argument("--out", required=True, help="output folder (checkpoints, log.csv)")
+    train.add_argument("--epochs", type=positive_int, required=True, help="total epochs")
+    train.add_argument("--batch-size", type=positive_int, default=128)
+    train.add_argument("--routing-iterations", type=positive_int, default=3)
+    train.add_argument("--limit", type=positive_int, help="use only the first N images")
+    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument(
+        "--no-decay",
+        action="store_true",
+        help="constant learning rate (default: x0.96 / 2000 steps)",
+    )
+    train.add_argument("--max-shift", type=int, default=2, help="random shift in pixels")
+    train.add_argument("--reconstruction-weight", type=float, default=0.0005)
+    train.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32")
+    train.add_argument("--xla-routing", action="store_true", help="compile routing with XLA")
+    train.add_argument("--seed", type=int, default=None)
+
+    evaluate = commands.add_parser("evaluate", help="test accuracy on the MNIST test images")
+    evaluate.add_argument(
+        "--weights", help=".keras, .weights.h5 or training folder (default: the shipped weights)"
+    )
+    evaluate.add_argument("--limit", type=positive_int, help="use only the first N test images")
+    evaluate.add_argument("--batch-size", type=positive_int, default=250)
+    evaluate.add_argument(
+        "--routing-iterations", type=positive_int, help="for a .weights.h5 without config.json"
+    )
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> None:
+    """Handle ``train``."""
+    from capsnet_lib.training import train
+
+    _, history = train(
+        args.out,
+        args.epochs,
+        batch_size=args.batch_size,
+        routing_iterations=args.routing_iterations,
+        limit=args.limit,
+        learning_rate=args.learning_rate,
+        decay=not args.no_decay,
+        max_shift=args.max_shift,
+        seed=args.seed,
+        reconstruction_weight=args.reconstruction_weight,
+        precision=args.precision,
+        xla_routing=args.xla_routing,
+    )
+    if history:
+        last = history[-1]
+        print(f"epoch {last['epoch']}: val_accuracy {last.get('val_accuracy', float('nan')):.4f}")
+
+
+def run_evaluate(args: argparse.Namespace) -> None:
+    """Handle ``evaluate``: print ``test accuracy: 0.XXXX``."""
+    from capsnet_lib.data import load_mnist
+    from capsnet_lib.pretrained import load_pretrained
+    from capsnet_lib.training import load_trained
+
+    if args.weights:
+        model = load_trained(args.weights, args.routing_iterations)
+    else:
+        model = load_pretrained()
+    if getattr(model, "optimizer", None) is None:
+        model.compile(optimizer="adam")
+    mnist = load_mnist(limit=args.limit)
+    results = model.evaluate(
+        mnist.x_test, mnist.y_test, batch_size=args.batch_size, verbose=0, return_dict=True
+    )
+    print(f"test accuracy: {results['accuracy']:.4f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status. Expected failures print one line, no traceback."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "train":
+            run_train(args)
+        else:
+            run_evaluate(args)
+    except (ValueError, TypeError, OSError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        print(f"capsnet_lib: error: {message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("capsnet_lib: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    return 0

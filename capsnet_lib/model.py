@@ -1,0 +1,272 @@
+"""The CapsNet Keras model: conv1, primary capsules, digit capsules, mask and decoder."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules
+from capsnet_lib.losses import check_labels, margin_loss, reconstruction_loss
+from capsnet_lib.ops import safe_norm
+
+PRECISIONS = ("float32", "mixed_bfloat16")
+
+
+@dataclass
+class CapsNetConfig:
+    """Every setting of a :class:`CapsNet`, with the paper's values as defaults."""
+
+    routing_iterations: int = 2  # walkthrough: 2 rounds; paper: r = 3
+    num_classes: int = 10
+    image_shape: tuple[int, int, int] = (28, 28, 1)
+    conv_filters: int = 256
+    conv_kernel: int = 9
+    primary_maps: int = 32
+    primary_dim: int = 8
+    primary_kernel: int = 9
+    primary_strides: int = 2
+    digit_dim: int = 16
+    weight_stddev: float = 0.1  # 0.01 measured to stall for the first ~100+ steps
+    decoder_units: tuple[int, ...] = (512, 1024)
+    reconstruction_weight: float = 0.0005  # times a per-image *sum* of squares
+    m_plus: float = 0.9
+    m_minus: float = 0.1
+    lambda_: float = 0.5
+    precision: str = "float32"  # or "mixed_bfloat16": convolutions in bfloat16
+    xla_routing: bool = True  # compile predictions + routing with XLA (measured 4x faster)
+    stop_inner_gradients: bool = False
+
+
+@keras.saving.register_keras_serializable(package="capsnet_lib")
+class CapsNet(keras.Model):
+    """The CapsNet of Sabour et al. (2017) as a Keras model with its losses built in.
+
+    ``compile(optimizer="adam")`` needs no loss: training minimises the margin loss
+    (eq. 4) plus ``reconstruction_weight`` times the reconstruction loss, with the
+    decoder masked by the true label. ``fit``, ``evaluate`` and ``train_on_batch``
+    take images ``(batch, 28, 28, 1)`` float32 in [0, 1] and integer labels;
+    ``predict`` and calling the model give the class probabilities, the digit
+    capsules' lengths ``(batch, num_classes)``. The decoder is masked by the
+    prediction at inference.
+
+    Args:
+        routing_iterations: Routing rounds (the paper: 3).
+        **settings: Any other field of :class:`CapsNetConfig` (e.g.
+            ``reconstruction_weight``, ``precision="mixed_bfloat16"``, ``xla_routing``),
+            plus Keras ``name``.
+
+    Introduced in chapter 7, training.
+    """
+
+    def __init__(self, routing_iterations: int = 2, **settings):
+        keras_kwargs = {k: settings.pop(k) for k in ("name", "trainable") if k in settings}
+        for key in ("dtype",):
+            settings.pop(key, None)
+        settings["routing_iterations"] = routing_iterations
+        unknown = set(settings) - {f.name for f in dataclasses.fields(CapsNetConfig)}
+        if unknown:
+            raise TypeError(f"unknown CapsNet settings: {sorted(unknown)}")
+        for key in ("image_shape", "decoder_units"):
+            if key in settings:
+                settings[key] = tuple(settings[key])
+        config = CapsNetConfig(**settings)
+        if config.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}; got {config.precision!r}")
+        super().__init__(**keras_kwargs)
+        self.config = config
+        conv_dtype = "mixed_bfloat16" if config.precision == "mixed_bfloat16" else "float32"
+        self.conv1 = keras.layers.Conv2D(
+            config.conv_filters,
+            config.conv_kernel,
+            activation="relu",
+            dtype=conv_dtype,
+            name="conv1",
+        )
+        self.primary_capsules = PrimaryCapsules(
+            config.primary_maps,
+            config.primary_dim,
+            config.primary_kernel,
+            config.primary_strides,
+            dtype=conv_dtype,
+            name="primary_capsules",
+        )
+        self.digit_capsules = DigitCapsules(
+            config.num_classes,
+            config.digit_dim,
+            config.routing_iterations,
+            config.weight_stddev,
+            xla=config.xla_routing,
+            stop_inner_gradients=config.stop_inner_gradients,
+            name="digit_capsules",
+        )
+        self.mask = Mask(name="mask")
+        self.decoder = Decoder(config.decoder_units, config.image_shape, name="decoder")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
+        self.margin_tracker = keras.metrics.Mean(name="margin_loss")
+        self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
+        self.accuracy_metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        # Every sublayer is built now: resuming an optimizer needs all variables to exist.
+        self.build((None, *config.image_shape))
+
+    # -- structure ---------------------------------------------------------------
+
+    def build(self, input_shape):
+        if self.built:
+            return
+        shape = tuple(input_shape)
+        self.conv1.build(shape)
+        shape = self.conv1.compute_output_shape(shape)
+        self.primary_capsules.build(shape)
+        shape = self.primary_capsules.compute_output_shape(shape)
+        self.digit_capsules.build(shape)
+        self.decoder.build((None, self.config.num_classes, self.config.digit_dim))
+        self.built = True
+
+    def get_config(self):
+        config = dataclasses.asdict(self.config)
+        config["image_shape"] = list(config["image_shape"])
+        config["decoder_units"] = list(config["decoder_units"])
+        return {"name": self.name, **config}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(**config)
+
+    @property
+    def metrics(self):
+        return [
+            self.loss_tracker,
+            self.margin_tracker,
+            self.reconstruction_tracker,
+            self.accuracy_metric,
+        ]
+
+    # -- forward passes ------------------------------------------------------------
+
+    def _check_images(self, images):
+        expected = tuple(self.config.image_shape)
+        shape = tuple(images.shape)
+        if len(shape) != 1 + len(expected) or tuple(shape[1:]) != expected:
+            hint = " (add a channel axis: images[..., None])" if shape[1:] == expected[:2] else ""
+            raise ValueError(
+                f"CapsNet expects images shaped (batch, {', '.join(map(str, expected))}); "
+                f"got {shape}{hint}"
+            )
+        if not images.dtype.is_floating:
+            raise TypeError(
+                f"CapsNet expects float images in [0, 1]; got dtype {images.dtype.name} "
+                "(convert with images.astype('float32') / 255)"
+            )
+
+    def digit_poses(self, images, training: bool = False) -> tf.Tensor:
+        """Digit capsules' pose vectors ``(batch, num_classes, digit_dim)`` for ``images``.
+
+        Introduced in chapter 8, pose tweaking.
+        """
+        images = tf.convert_to_tensor(images)
+        self._check_images(images)
+        features = self.conv1(images, training=training)  # (batch, 20, 20, 256)
+        u = self.primary_capsules(features, training=training)  # (batch, 1152, 8)
+        return self.digit_capsules(u, training=training)  # (batch, 10, 16)
+
+    def reconstruct(self, poses, labels=None) -> tf.Tensor:
+        """Decode (possibly tweaked) poses into images ``(batch, 28, 28, 1)``.
+
+        Args:
+            poses: ``(batch, num_classes, digit_dim)``, e.g. from :meth:`digit_poses`.
+            labels: Which class's capsule to keep; ``None`` keeps the longest.
+
+        Introduced in chapter 8, pose tweaking.
+        """
+        poses = tf.convert_to_tensor(poses, tf.float32)
+        if labels is not None:
+            labels = check_labels(labels, self.config.num_classes)
+        return self.decoder(self.mask(poses, labels))
+
+    def call(self, images, training=None):
+        poses = self.digit_poses(images, training=training)
+        return safe_norm(poses, axis=-1)  # (batch, classes): class probabilities
+
+    def compute_losses(self, images, labels, training: bool = False):
+        """Return ``(loss, margin, reconstruction, lengths)`` for a batch.
+
+        The decoder is masked by ``labels`` when ``training``, by the prediction otherwise.
+        """
+        labels = check_labels(labels, self.config.num_classes)
+        poses = self.digit_poses(images, training=training)
+        lengths = safe_norm(poses, axis=-1)
+        reconstructions = self.decoder(self.mask(poses, labels if training else None))
+        margin = margin_loss(
+            labels, lengths, self.config.m_plus, self.config.m_minus, self.config.lambda_
+        )
+        reconstruction = reconstruction_loss(images, reconstructions)
+        loss = margin + self.config.reconstruction_weight * reconstruction
+        return loss, margin, reconstruction, lengths
+
+    # -- Keras training hooks --------------------------------------------------------
+
+    def _unpack(self, data):
+        images, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        if labels is None:
+            raise ValueError(
+                "CapsNet needs integer labels to train or evaluate: fit(images, labels)"
+            )
+        if sample_weight is not None:
+            raise ValueError("CapsNet does not support sample weights")
+        return images, labels
+
+    def _record(self, loss, margin, reconstruction, labels, lengths):
+        self.loss_tracker.update_state(loss)
+        self.margin_tracker.update_state(margin)
+        self.reconstruction_tracker.update_state(reconstruction)
+        self.accuracy_metric.update_state(labels, lengths)
+        return {m.name: m.result() for m in self.metrics}
+
+    def train_step(self, data):
+        images, labels = self._unpack(data)
+        with tf.GradientTape() as tape:
+            loss, margin, reconstruction, lengths = self.compute_losses(
+                images, labels, training=True
+            )
+            # Replicas' gradients are summed: scale so that they average instead.
+            replicas = tf.distribute.get_strategy().num_replicas_in_sync
+            scaled = loss / replicas
+        gradients = tape.gradient(scaled, self.trainable_variables)
+        self.optimizer.apply(gradients, self.trainable_variables)
+        return self._record(loss, margin, reconstruction, labels, lengths)
+
+    def test_step(self, data):
+        images, labels = self._unpack(data)
+        loss, margin, reconstruction, lengths = self.compute_losses(images, labels)
+        return self._record(loss, margin, reconstruction, labels, lengths)
+
+    # -- eager checks of array inputs, before Keras traces anything -------------------
+
+    def _check_arrays(self, x, y=None):
+        if isinstance(x, np.ndarray | tf.Tensor):
+            self._check_images(tf.convert_to_tensor(x[:1]))
+        if isinstance(y, np.ndarray | tf.Tensor | list):
+            check_labels(np.asarray(y), self.config.num_classes)
+            if hasattr(x, "shape") and len(y) != x.shape[0]:
+                raise ValueError(f"{x.shape[0]} images but {len(y)} labels")
+
+    def fit(self, x=None, y=None, *args, **kwargs):
+        self._check_arrays(x, y)
+        return super().fit(x, y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        self._check_arrays(x, y)
+        return super().evaluate(x, y, *args, **kwargs)
+
+    def train_on_batch(self, x, y=None, *args, **kwargs):
+        self._check_arrays(x, y)
+        return super().train_on_batch(x, y, *args, **kwargs)
+
+    def predict(self, x, *args, **kwargs):
+        self._check_arrays(x)
+        return super().predict(x, *args, **kwargs)

@@ -1,0 +1,170 @@
+"""Training a CapsNet with Keras ``fit``: the paper's schedule, checkpoints and resuming."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import keras
+
+from capsnet_lib.checkpoints import MODEL_NAME, EpochCheckpoint, latest_checkpoint
+from capsnet_lib.data import load_mnist, make_dataset
+from capsnet_lib.model import CapsNet
+
+CONFIG_NAME = "config.json"
+ARCHITECTURE_KEYS = (
+    "routing_iterations",
+    "num_classes",
+    "image_shape",
+    "conv_filters",
+    "conv_kernel",
+    "primary_maps",
+    "primary_dim",
+    "primary_kernel",
+    "primary_strides",
+    "digit_dim",
+    "decoder_units",
+)
+
+
+def paper_optimizer(learning_rate: float = 1e-3, decay: bool = True) -> keras.optimizers.Adam:
+    """Adam, with the official code's exponential decay (x0.96 every 2,000 steps) if ``decay``.
+
+    Introduced in chapter 7, training.
+    """
+    if decay:
+        learning_rate = keras.optimizers.schedules.ExponentialDecay(
+            learning_rate, decay_steps=2000, decay_rate=0.96
+        )
+    return keras.optimizers.Adam(learning_rate)
+
+
+def check_same_architecture(saved: dict, wanted: dict, where: str) -> None:
+    """Raise ``ValueError`` if two CapsNet configs differ in anything that shapes the weights."""
+    for key in ARCHITECTURE_KEYS:
+        if (
+            key in saved
+            and key in wanted
+            and list(_listify(saved[key])) != list(_listify(wanted[key]))
+        ):
+            raise ValueError(
+                f"{where} holds a CapsNet with {key}={saved[key]}, not {wanted[key]}: "
+                "use the same settings, or another output folder"
+            )
+
+
+def _listify(value):
+    return value if isinstance(value, list | tuple) else [value]
+
+
+def train(
+    out_dir: str | Path,
+    epochs: int,
+    batch_size: int = 128,
+    routing_iterations: int = 3,
+    limit: int | None = None,
+    learning_rate: float = 1e-3,
+    decay: bool = True,
+    max_shift: int = 2,
+    seed: int | None = None,
+    verbose: int | str = "auto",
+    **settings,
+) -> tuple[CapsNet, list[dict]]:
+    """Train on MNIST, validating every epoch; run it again to resume after an interruption.
+
+    Each finished epoch is checkpointed atomically in ``out_dir`` (model, optimizer,
+    history), with ``log.csv`` and the best weights by validation accuracy
+    (``best.weights.h5``). If ``out_dir`` already has a checkpoint, training resumes
+    after its epoch with the optimizer's state; ``epochs`` is the total to reach.
+
+    Args:
+        out_dir: Output folder (created if missing).
+        epochs: Total epochs.
+        batch_size: Images per step.
+        routing_iterations: Routing rounds (the paper: 3).
+        limit: Train and validate on the first ``limit`` images only.
+        learning_rate: Adam's initial learning rate.
+        decay: Decay it by 0.96 every 2,000 steps (the official code).
+        max_shift: Random shifts in pixels (the paper: 2).
+        seed: Seeds Keras, shuffling and shifts.
+        verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar on a terminal,
+            one line per epoch otherwise).
+        **settings: Other :class:`~capsnet_lib.CapsNetConfig` fields.
+
+    Returns:
+        ``(model, history)``: the model after the last epoch and one dict per epoch.
+
+    Introduced in chapter 7, training.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if seed is not None:
+        keras.utils.set_random_seed(seed)
+    found = latest_checkpoint(out_dir)
+    if found is not None:
+        folder, state = found
+        model = keras.models.load_model(folder / MODEL_NAME)
+        check_same_architecture(
+            model.get_config(), {"routing_iterations": routing_iterations, **settings}, str(out_dir)
+        )
+        initial_epoch, history, best = state["epoch"], state["history"], state["best"]
+    else:
+        model = CapsNet(routing_iterations=routing_iterations, **settings)
+        model.compile(optimizer=paper_optimizer(learning_rate, decay))
+        (out_dir / CONFIG_NAME).write_text(json.dumps(model.get_config(), indent=1))
+        initial_epoch, history, best = 0, [], None
+    if initial_epoch >= epochs:
+        return model, history
+    mnist = load_mnist(limit=limit)
+    train_data = make_dataset(
+        mnist.x_train, mnist.y_train, batch_size, shuffle=True, max_shift=max_shift, seed=seed
+    )
+    valid_data = make_dataset(mnist.x_valid, mnist.y_valid, batch_size, shuffle=False)
+    if verbose == "auto":
+        verbose = 1 if sys.stdout.isatty() else 2
+    checkpoint = EpochCheckpoint(out_dir, history, best=best)
+    model.fit(
+        train_data,
+        validation_data=valid_data,
+        epochs=epochs,
+        initial_epoch=initial_epoch,
+        callbacks=[checkpoint],
+        shuffle=False,  # the dataset shuffles itself
+        verbose=verbose,
+    )
+    return model, checkpoint.history
+
+
+def load_trained(path: str | Path, routing_iterations: int | None = None) -> CapsNet:
+    """Load a CapsNet from a ``.keras`` file, a ``.weights.h5`` file or a training folder.
+
+    A ``.weights.h5`` takes its architecture from ``config.json`` beside it when there
+    is one; a mismatch between weights and architecture is a ``ValueError``.
+
+    Introduced in chapter 7, training.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "best.weights.h5"
+    if not path.is_file():
+        raise FileNotFoundError(f"no weights at {path}")
+    if path.suffix == ".keras":
+        return keras.models.load_model(path)
+    if not path.name.endswith(".weights.h5"):
+        raise ValueError(f"{path}: expected a .keras or .weights.h5 file")
+    config_path = path.parent / CONFIG_NAME
+    config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    config.pop("name", None)
+    if routing_iterations is not None:
+        config["routing_iterations"] = routing_iterations
+    config.setdefault("routing_iterations", 3)
+    model = CapsNet(**config)
+    try:
+        model.load_weights(path)
+    except (ValueError, KeyError) as error:
+        raise ValueError(
+            f"{path} does not fit a CapsNet with {config_path.name if config else 'default'} "
+            f"settings: {str(error).splitlines()[0]}"
+        ) from None
+    return model
