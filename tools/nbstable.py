@@ -1,6 +1,7 @@
 """Save notebooks in the project's stable form, or check that they are in it.
 
-Stable form: nbformat 4.5 with cell ids, no execution counts, notebook metadata
+Stable form: nbformat 4.5 with cell ids, execution counts only on checked cells (their
+position among the code cells, which nbval needs), notebook metadata
 reduced to ``kernelspec`` and ``language_info.name`` (plus ``colab``), cell metadata
 reduced to ``tags`` (and ``id``), and outputs kept only on cells tagged
 ``nbval-check-output`` (the ones nbval compares).
@@ -31,6 +32,7 @@ def stabilize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     if "colab" in nb.metadata:
         keep["colab"] = nb.metadata["colab"]
     nb.metadata = nbformat.from_dict(keep)
+    code_number = 0
     for cell in nb.cells:
         if not cell.get("id"):
             cell.id = nbformat.corpus.words.generate_corpus_id()
@@ -38,8 +40,12 @@ def stabilize(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
             {k: v for k, v in cell.metadata.items() if k in KEEP_CELL_METADATA and v}
         )
         if cell.cell_type == "code":
+            code_number += 1
             cell.execution_count = None
             if CHECKED_TAG in cell.metadata.get("tags", []):
+                # nbval skips comparing (and fails on) a cell whose execution_count is None:
+                # number checked cells by their position among the code cells.
+                cell.execution_count = code_number
                 for output in cell.outputs:
                     if "execution_count" in output:
                         output["execution_count"] = None
