@@ -9,7 +9,7 @@ export CAPSNET_QUICK ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup test lint unit notebooks book book-test site-test student student-test publish format clean
+.PHONY: setup test lint unit notebooks book book-test site-test mathjax student student-test publish format clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,11 +33,27 @@ notebooks: setup
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
 
 ## book: build the site into _build/html (notebooks executed in quick mode, cached)
-book: setup
+book: setup mathjax
 	$(BIN)/jupyter-book build . -W --keep-going
+
+## mathjax: MathJax 3 served from the site, never from a CDN. The npm package's es5 build goes
+## to mathjax/mathjax/; _config.yml's html_extra_path copies mathjax/'s contents to the site root.
+MATHJAX := mathjax/mathjax/tex-mml-chtml.js
+mathjax: $(MATHJAX)
+
+$(MATHJAX): node_modules/mathjax/es5/tex-mml-chtml.js
+	rm -rf mathjax
+	mkdir -p mathjax
+	cp -R node_modules/mathjax/es5 mathjax/mathjax
+	touch $@
+
+node_modules/mathjax/es5/tex-mml-chtml.js:
+	npm install --no-save --no-audit --no-fund mathjax@3
+	test -f $@
 
 book-test: book
 
+## site-test: every page of _build/html in headless Chromium (needs `make book` first)
 site-test: setup
 	$(BIN)/python -m pytest tests -m site
 
@@ -48,6 +64,7 @@ student: setup
 student-test: setup
 	$(BIN)/python -m pytest tests -m student
 
+## publish: push _build/html to the gh-pages branch (CI deploys with .github/workflows/pages.yml)
 publish: book
 	$(BIN)/ghp-import -n -p -f _build/html
 

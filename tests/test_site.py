@@ -1,0 +1,330 @@
+"""The built site (_build/html) in a real browser: every page, offline.
+
+For every HTML page: no JavaScript error, nothing requested from any host but the local
+server, every image loaded, every formula typeset by MathJax, exercise solutions hidden until
+clicked, every internal link (and its anchor) resolves. Screenshots of the front page and of a
+chapter go to _build/screenshots/. Run `make book` first (`make site-test` runs this file).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.site
+
+ROOT = Path(__file__).resolve().parents[1]
+SITE = ROOT / "_build" / "html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOST = "127.0.0.1"
+# Folders of the site that hold assets, not pages.
+ASSET_DIRS = {"_static", "_sources", "_images", "mathjax", "_downloads"}
+# The only console errors allowed: pydata-sphinx-theme logs this once on a first visit, when
+# no theme mode is stored yet (see the design notes).
+ALLOWED_CONSOLE_ERRORS = (re.compile(r"Got invalid theme mode"),)
+CHAPTER_SCREENSHOT = "notebooks/03_routing.html"
+MISSING_SITE = f"{SITE} has no built site: run `make book` first."
+REFRESH = re.compile(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
+
+
+def site_pages() -> list[str]:
+    """Every HTML page of the site, relative to its root, as URL paths."""
+    if not SITE.is_dir():
+        return []
+    return sorted(
+        path.relative_to(SITE).as_posix()
+        for path in SITE.rglob("*.html")
+        if not ASSET_DIRS & set(path.relative_to(SITE).parts[:-1])
+    )
+
+
+PAGES = site_pages()
+
+
+# --- fixtures: a local server and a browser ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    if not (SITE / "index.html").is_file():
+        pytest.fail(MISSING_SITE, pytrace=False)
+    return SITE
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest's output readable
+        pass
+
+
+@pytest.fixture(scope="module")
+def base_url(site: Path):
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer((HOST, 0), handler)  # port 0: a free one
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://{HOST}:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium", pytrace=False)
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()
+
+
+class PageVisit:
+    """A page opened in a fresh browser context, with everything it logged and requested."""
+
+    def __init__(self, browser, base_url: str, path: str):
+        self.base_url = base_url
+        self.requests: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.failed: list[str] = []
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda error: self.page_errors.append(str(error)))
+        self.page.on("requestfailed", self._request_failed)
+        self.page.on("response", self._response)
+        self.page.goto(urljoin(base_url, path), wait_until="load")
+        redirect = REFRESH.search((SITE / path).read_text(encoding="utf-8"))
+        if redirect:  # index.html: <meta http-equiv="Refresh" content="0; url=...">
+            self.page.wait_for_url(urljoin(urljoin(base_url, path), redirect.group(1)))
+            self.page.wait_for_load_state("load")
+        self.page.wait_for_load_state("networkidle")
+        wait_for_mathjax(self.page)
+
+    def _route(self, route) -> None:
+        self.requests.append(route.request.url)
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            route.abort()  # offline anyway: fail fast, the test reports it
+
+    def _console(self, message) -> None:
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _request_failed(self, request) -> None:
+        if is_local(request.url):  # the others are reported as requests to another host
+            self.failed.append(f"{request.url} ({request.failure})")
+
+    def _response(self, response) -> None:
+        if response.status >= 400:
+            self.failed.append(f"{response.url} (HTTP {response.status})")
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("data", "blob", "about") or parts.hostname == HOST
+
+
+def wait_for_mathjax(page) -> None:
+    """Wait until MathJax (if the page loads it) has typeset everything."""
+    page.evaluate(
+        """async () => {
+            if (!document.querySelector('script[src*="mathjax"]')) return;
+            for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup
+                    && MathJax.startup.promise); i++) {
+                await new Promise(r => setTimeout(r, 50));
+            }
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                await MathJax.startup.promise;
+            }
+        }"""
+    )
+
+
+@pytest.fixture
+def visit(browser, base_url):
+    visits: list[PageVisit] = []
+
+    def open_page(path: str) -> PageVisit:
+        visits.append(PageVisit(browser, base_url, path))
+        return visits[-1]
+
+    yield open_page
+    for page_visit in visits:
+        page_visit.close()
+
+
+# --- what a page's HTML files say (for links and anchors) ----------------------------------
+
+
+class IdCollector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        for name, value in attrs:
+            if name == "id" or (tag == "a" and name == "name"):
+                self.ids.add(value or "")
+
+
+@functools.cache
+def anchors_of(path: Path) -> frozenset[str]:
+    collector = IdCollector()
+    collector.feed(path.read_text(encoding="utf-8"))
+    return frozenset(collector.ids)
+
+
+# --- the tests -----------------------------------------------------------------------------
+
+
+def test_site_is_built():
+    """Fails (rather than skipping the page tests) when there is nothing to test."""
+    assert (SITE / "index.html").is_file(), MISSING_SITE
+    assert PAGES, MISSING_SITE
+
+
+@pytest.mark.parametrize("path", PAGES or ["<no site>"])
+def test_page(site, visit, path):
+    page_visit = visit(path)
+    page = page_visit.page
+    problems: list[str] = []
+
+    # JavaScript errors and console errors (except the allowed ones)
+    problems += [f"page error: {error}" for error in page_visit.page_errors]
+    problems += [
+        f"console error: {text}"
+        for text in page_visit.console_errors
+        if not any(allowed.search(text) for allowed in ALLOWED_CONSOLE_ERRORS)
+    ]
+
+    # nothing from the internet, nothing missing
+    problems += [
+        f"request to another host: {url}" for url in page_visit.requests if not is_local(url)
+    ]
+    problems += [f"failed request: {failure}" for failure in page_visit.failed]
+
+    # every image loaded (lazy ones made eager first)
+    broken = page.evaluate(
+        """async () => {
+            const images = [...document.images];
+            images.forEach(img => { img.loading = 'eager'; });
+            await Promise.all(images.map(img => img.complete ? null :
+                new Promise(r => { img.onload = img.onerror = r; })));
+            return images.filter(img => !(img.complete && img.naturalWidth > 0))
+                         .map(img => img.getAttribute('src'));
+        }"""
+    )
+    problems += [f"image not loaded: {src}" for src in broken]
+
+    # every formula typeset by MathJax
+    math = page.evaluate(
+        """() => {
+            const sources = [...document.querySelectorAll('.math')];
+            return {
+                sources: sources.length,
+                untypeset: sources.filter(el => !el.querySelector('mjx-container')
+                                               && el.tagName !== 'MJX-CONTAINER').length,
+                rendered: document.querySelectorAll('mjx-container').length,
+                errors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent),
+            };
+        }"""
+    )
+    if math["sources"]:
+        if not math["rendered"]:
+            problems.append(f"{math['sources']} formulas and no mjx-container: MathJax did not run")
+        elif math["untypeset"]:
+            problems.append(f"{math['untypeset']} of {math['sources']} formulas not typeset")
+    problems += [f"TeX error: {text}" for text in math["errors"]]
+
+    # exercise solutions: hidden until their title is clicked, shown after
+    solutions = page.locator(".solution.dropdown")
+    for i in range(solutions.count()):
+        solution = solutions.nth(i)
+        body = solution.locator(":scope > .admonition-title ~ *").first
+        if body.is_visible():
+            problems.append(f"solution {i + 1} is shown before it is clicked")
+            continue
+        # the chevron button (the title's middle is a link to the exercise)
+        solution.locator(":scope > .admonition-title .toggle-button").click()
+        try:
+            body.wait_for(state="visible", timeout=5000)
+        except Exception:
+            problems.append(f"solution {i + 1} stays hidden after a click")
+
+    # every chapter (a notebook) has its Colab launch button
+    if path.startswith("notebooks/"):
+        colab = page.locator("a[href^='https://colab.research.google.com/github/']")
+        if not colab.count():
+            problems.append("no Colab launch button")
+
+    # every internal link resolves, anchors included
+    hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    problems += broken_links(page_visit.base_url, page.url, hrefs)
+
+    assert not problems, f"{path}:\n  " + "\n  ".join(dict.fromkeys(problems))
+
+
+def broken_links(base_url: str, page_url: str, hrefs: list[str]) -> list[str]:
+    problems = []
+    for href in dict.fromkeys(hrefs):
+        if not href.startswith(base_url):
+            continue  # another site (the repository, a paper): not this test's business
+        parts = urlsplit(href)
+        relative = unquote(parts.path)[len(urlsplit(base_url).path) :]
+        target = SITE / relative
+        if relative == "" or relative.endswith("/"):
+            target = target / "index.html"
+        if not target.suffix == ".html":
+            if not target.exists():
+                problems.append(f"link to a missing file: {href}")
+            continue
+        if not target.is_file():
+            problems.append(f"link to a missing page: {href}")
+        elif parts.fragment and unquote(parts.fragment) not in anchors_of(target):
+            problems.append(f"link to a missing anchor: {href}")
+    return problems
+
+
+def test_front_page_screenshot(site, visit):
+    page_visit = visit("index.html")
+    page = page_visit.page
+    assert page.url.endswith("/book/intro.html"), f"index.html went to {page.url}"
+    assert "CapsNets" in page.title()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "front.png"))
+
+
+def test_chapter_screenshot(site, visit):
+    assert (site / CHAPTER_SCREENSHOT).is_file(), f"{CHAPTER_SCREENSHOT} not built"
+    page_visit = visit(CHAPTER_SCREENSHOT)
+    page = page_visit.page
+    # a chapter has a Colab launch button
+    colab = page.locator("a[href^='https://colab.research.google.com/github/']")
+    assert colab.count() >= 1, "no Colab launch button"
+    assert "/blob/main/notebooks/03_routing.ipynb" in colab.first.get_attribute("href")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "03_routing.png"))
