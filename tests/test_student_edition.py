@@ -155,59 +155,73 @@ def error_of(cell) -> str | None:
     return next((out.ename for out in cell.get("outputs", []) if out.output_type == "error"), None)
 
 
+def error_text(cell) -> str:
+    """The exception a code cell raised, as ``Name: message`` (shortened)."""
+    out = next(out for out in cell.outputs if out.output_type == "error")
+    text = f"{out.ename}: {out.evalue}".strip().splitlines()[0]
+    return text if len(text) < 160 else text[:157] + "..."
+
+
 def printed(cell) -> str:
     return "".join(
         out.get("text", "") for out in cell.get("outputs", []) if out.output_type == "stream"
     )
 
 
-def roles(nb, exercises) -> dict[str, tuple[str, str]]:
-    """Cell id -> (role, exercise label) for the exercises' solution and check cells."""
-    found = {}
+def roles(nb, exercises) -> dict[str, tuple[str, str, int]]:
+    """Cell id -> (role, exercise label, index in the original notebook), for every cell.
+
+    The role is "solution" or "check" for the exercises' cells, "code" for the others; the
+    index is the original notebook's, so that messages point at the cell to fix.
+    """
+    found = {cell.id: ("code", "", index) for index, cell in enumerate(nb.cells)}
     for exercise in exercises:
         for index in exercise.solution_cells:
-            found[nb.cells[index].id] = ("solution", exercise.label)
+            found[nb.cells[index].id] = ("solution", exercise.label, index)
         for index in exercise.check_cells:
-            found[nb.cells[index].id] = ("check", exercise.label)
+            found[nb.cells[index].id] = ("check", exercise.label, index)
     return found
 
 
 def problems_with_solutions(executed, cell_roles) -> list[str]:
     """What is wrong when the original notebook runs: an error, or a check that is not 'correct'."""
     problems = []
-    for index, cell in enumerate(executed.cells):
+    for cell in executed.cells:
         if cell.cell_type != "code":
             continue
-        role, label = cell_roles.get(cell.id, ("code", ""))
+        role, label, index = cell_roles[cell.id]
         error = error_of(cell)
         if error and EXPECTED_ERROR_TAG not in tags(cell):
-            problems.append(f"cell {index} ({role} {label}) raised {error}".replace(" )", ")"))
+            what = f"the {role} cell of {label}" if label else "a cell"
+            problems.append(f"cell {index}: {what} raised {error_text(cell)}")
         elif role == "check" and "correct" not in printed(cell):
             problems.append(f"cell {index}: the check of {label} did not print 'correct'")
     return problems
 
 
 def problems_with_stubs(executed, cell_roles) -> list[str]:
-    """What is wrong when the student edition runs.
+    """What is wrong when the student edition runs (cells numbered as in the original).
 
     Every check must raise ExerciseNotSolved; a stub may raise NotImplementedError (a solution
     at the top level of its cell) but nothing else; every other cell must run as in the book.
     """
     problems = []
-    for index, cell in enumerate(executed.cells):
+    for cell in executed.cells:
         if cell.cell_type != "code":
             continue
-        role, label = cell_roles.get(cell.id, ("code", ""))
+        role, label, index = cell_roles[cell.id]
         error = error_of(cell)
         if role == "check":
             if error != "ExerciseNotSolved":
-                result = f"raised {error}" if error else f"passed ({printed(cell).strip()!r})"
+                result = (
+                    f"raised {error_text(cell)}" if error else f"passed ({printed(cell).strip()!r})"
+                )
                 problems.append(f"cell {index}: the check of {label} {result} on the stub")
         elif role == "solution":
             if error not in (None, "NotImplementedError"):
-                problems.append(f"cell {index}: the stub of {label} raised {error}")
+                problems.append(f"cell {index}: the stub of {label} raised {error_text(cell)}")
         elif error and EXPECTED_ERROR_TAG not in tags(cell):
-            problems.append(f"cell {index}: a cell outside the exercises raised {error}")
+            problems.append(f"cell {index}: a cell outside the exercises raised {error_text(cell)}")
     return problems
 
 
@@ -248,7 +262,8 @@ def test_exercise_markup(chapter):
 def test_student_edition_holds_no_solution(chapter):
     original = read(NOTEBOOKS / chapter)
     student, exercises = se.student_edition(original, chapter)
-    assert not leaks(original, student)
+    found = leaks(original, student)
+    assert not found, "\n".join(["solution left in the student edition:", *found])
     changed = {i for e in exercises for i in (e.cell, *e.solution_cells, *e.check_cells)}
     changed |= {i for e in exercises for i in range(e.solution_start, e.solution_end + 1)}
     kept = [c.source for i, c in enumerate(original.cells) if i not in changed]
@@ -272,8 +287,9 @@ def run_chapter(path: Path):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_checks_pass_on_solutions(chapter):
     original, _, cell_roles, exercises = run_chapter(NOTEBOOKS / chapter)
-    assert not problems_with_solutions(original, cell_roles)
-    checks = [c for c in original.cells if cell_roles.get(c.id, ("",))[0] == "check"]
+    problems = problems_with_solutions(original, cell_roles)
+    assert not problems, "\n".join(["the original notebook, run in quick mode:", *problems])
+    checks = [c for c in original.cells if cell_roles[c.id][0] == "check"]
     assert len(checks) == len(exercises)
 
 
@@ -281,7 +297,8 @@ def test_checks_pass_on_solutions(chapter):
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_checks_fail_on_stubs(chapter):
     _, student, cell_roles, _ = run_chapter(NOTEBOOKS / chapter)
-    assert not problems_with_stubs(student, cell_roles)
+    problems = problems_with_stubs(student, cell_roles)
+    assert not problems, "\n".join(["the student edition, run in quick mode:", *problems])
 
 
 # -- the tool, on the fixture -------------------------------------------------------------------
