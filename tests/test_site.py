@@ -38,7 +38,7 @@ ASSET_DIRS = {"_static", "_sources", "_images", "mathjax", "_downloads"}
 # The only console errors allowed: pydata-sphinx-theme logs this once on a first visit, when
 # no theme mode is stored yet (see the design notes).
 ALLOWED_CONSOLE_ERRORS = (re.compile(r"Got invalid theme mode"),)
-CHAPTER_SCREENSHOT = "notebooks/01_input.html"
+CHAPTER_SCREENSHOT = "notebooks/03_routing.html"
 MISSING_SITE = f"{SITE} has no built site: run `make book` first."
 REFRESH = re.compile(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
 
@@ -325,6 +325,7 @@ def test_chapter_screenshot(site, visit):
     # a chapter has a Colab launch button
     colab = page.locator("a[href^='https://colab.research.google.com/github/']")
     assert colab.count() >= 1, "no Colab launch button"
-    assert "/blob/main/" + CHAPTER_SCREENSHOT.replace(".html", ".ipynb") in colab.first.get_attribute("href")
+    notebook = CHAPTER_SCREENSHOT.replace(".html", ".ipynb")
+    assert f"/blob/main/{notebook}" in colab.first.get_attribute("href")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{Path(CHAPTER_SCREENSHOT).stem}.png"))
