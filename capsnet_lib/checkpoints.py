@@ -27,6 +27,7 @@ def atomic_write(path: Path, write) -> None:
     os.close(handle)
     try:
         write(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -168,6 +168,10 @@ class Mask(keras.layers.Layer):
     Introduced in chapter 5, mask.
     """
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.built = True  # no weights: count_params() and summary() work before a call
+
     def call(self, poses, labels=None):
         num_classes = poses.shape[1]
         if labels is None:

@@ -151,15 +151,16 @@ class CapsNet(keras.Model):
     def _check_images(self, images):
         expected = tuple(self.config.image_shape)
         shape = tuple(images.shape)
+        dtype = tf.as_dtype(images.dtype)
         if len(shape) != 1 + len(expected) or tuple(shape[1:]) != expected:
             hint = " (add a channel axis: images[..., None])" if shape[1:] == expected[:2] else ""
             raise ValueError(
                 f"CapsNet expects images shaped (batch, {', '.join(map(str, expected))}); "
                 f"got {shape}{hint}"
             )
-        if not images.dtype.is_floating:
+        if not dtype.is_floating:
             raise TypeError(
-                f"CapsNet expects float images in [0, 1]; got dtype {images.dtype.name} "
+                f"CapsNet expects float images in [0, 1]; got dtype {dtype.name} "
                 "(convert with images.astype('float32') / 255)"
             )
 
@@ -249,7 +250,7 @@ class CapsNet(keras.Model):
 
     def _check_arrays(self, x, y=None):
         if isinstance(x, np.ndarray | tf.Tensor):
-            self._check_images(tf.convert_to_tensor(x[:1]))
+            self._check_images(x)
         if isinstance(y, np.ndarray | tf.Tensor | list):
             check_labels(np.asarray(y), self.config.num_classes)
             if hasattr(x, "shape") and len(y) != x.shape[0]:

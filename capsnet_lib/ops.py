@@ -23,7 +23,7 @@ def safe_norm(
     Returns:
         The norms: ``s``'s shape without ``axis`` (or with it as 1 if ``keepdims``).
 
-    Introduced in chapter 4, margin loss.
+    Introduced in chapter 2, primary capsules.
     """
     squared_norm = tf.reduce_sum(tf.square(s), axis=axis, keepdims=keepdims)
     return tf.sqrt(squared_norm + epsilon)

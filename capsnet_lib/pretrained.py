@@ -39,7 +39,7 @@ def load_pretrained(directory: str | Path = WEIGHTS_DIR, **settings):
     Args:
         directory: Folder holding ``capsnet-mnist.npz`` and ``capsnet-mnist.json``.
         **settings: :class:`~capsnet_lib.CapsNetConfig` fields that don't change the
-            weights' shapes (e.g. ``xla_routing``).
+            weights' shapes (e.g. ``xla_routing``, ``precision``; default float32).
 
     Returns:
         A compiled :class:`~capsnet_lib.CapsNet` (weights stored as float16, computed in float32).
@@ -59,7 +59,8 @@ def load_pretrained(directory: str | Path = WEIGHTS_DIR, **settings):
     meta = json.loads(meta_path.read_text())
     if sha256_of(path) != meta["sha256"]:
         raise ValueError(f"{path} is corrupt: its SHA-256 does not match {meta_path.name}")
-    model = CapsNet(**{**meta["config"], **settings})
+    # Trained with bfloat16 convolutions or not, inference runs in float32 unless asked.
+    model = CapsNet(**{**meta["config"], "precision": "float32", **settings})
     with np.load(path) as stored:
         weights = [stored[f"w{i:03d}"].astype(np.float32) for i in range(len(stored.files))]
     model.set_weights(weights)

@@ -1,0 +1,114 @@
+"""The command line, run as a user runs it: in a subprocess."""
+
+import csv
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+TINY = ["--limit", "384", "--batch-size", "32", "--routing-iterations", "1", "--seed", "1"]
+
+
+def run(*args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "capsnet_lib", *args], capture_output=True, text=True, **kwargs
+    )
+
+
+def epochs_logged(out):
+    with open(out / "log.csv") as file:
+        return [int(row["epoch"]) for row in csv.DictReader(file)]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    result = run("train", "--out", str(out), "--epochs", "1", *TINY)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_train_writes_log_best_weights_and_checkpoint(trained):
+    assert epochs_logged(trained) == [1]
+    assert (trained / "best.weights.h5").is_file() and (trained / "config.json").is_file()
+    assert [p.name for p in trained.glob("epoch-*")] == ["epoch-0001"]
+
+
+def test_evaluate_prints_test_accuracy(trained):
+    result = run("evaluate", "--weights", str(trained), "--limit", "200")
+    assert result.returncode == 0, result.stderr
+    assert re.search(r"^test accuracy: [01]\.\d{4}$", result.stdout, re.M), result.stdout
+
+
+def test_rerun_of_a_finished_run_trains_nothing(trained):
+    result = run("train", "--out", str(trained), "--epochs", "1", *TINY)
+    assert result.returncode == 0 and epochs_logged(trained) == [1]
+
+
+def test_resume_after_kill_9_repeats_and_loses_no_epoch(tmp_path):
+    out = tmp_path / "run"
+    command = [sys.executable, "-m", "capsnet_lib", "train", "--out", str(out), "--epochs", "3"]
+    process = subprocess.Popen(
+        [*command, *TINY], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    deadline = time.time() + 300
+    while not (out / "epoch-0001").exists():
+        assert process.poll() is None and time.time() < deadline, "training stopped early"
+        time.sleep(0.2)
+    time.sleep(1.0)  # into the second epoch
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert epochs_logged(out) in ([1], [1, 2])
+    result = subprocess.run([*command, *TINY], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert epochs_logged(out) == [1, 2, 3]
+    check = (
+        "import keras, capsnet_lib;"
+        f"m = keras.models.load_model(r'{out / 'epoch-0003' / 'model.keras'}');"
+        "print(int(m.optimizer.iterations.numpy()))"
+    )
+    steps = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
+    assert steps.stdout.strip() == str(3 * 384 // 32), steps.stderr  # 12 steps per epoch
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--out", "x", "--epochs", "0"], "must be a positive integer"),
+        (["train", "--epochs", "2"], "required: --out"),
+        (["evaluate", "--limit", "many"], "invalid positive_int value"),
+        (["fly"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_are_one_line_errors(args, message):
+    result = run(*args)
+    assert result.returncode != 0 and message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_weights_file(tmp_path):
+    result = run("evaluate", "--weights", str(tmp_path / "nothing.weights.h5"))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("capsnet_lib: error: no weights at")
+
+
+def test_checkpoint_of_another_architecture(trained, tmp_path):
+    result = run("train", "--out", str(trained), "--epochs", "2", *TINY[:-4])
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "routing_iterations=1, not 3" in result.stderr
+    (tmp_path / "config.json").write_text('{"decoder_units": [64, 64]}')
+    os.link(trained / "best.weights.h5", tmp_path / "best.weights.h5")
+    result = run("evaluate", "--weights", str(tmp_path), "--limit", "10")
+    assert result.returncode == 1 and "does not fit a CapsNet" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_mnist_is_a_one_line_error(tmp_path):
+    env = {**os.environ, "CAPSNET_DATA_DIR": str(tmp_path)}
+    result = run("train", "--out", str(tmp_path / "o"), "--epochs", "1", *TINY, env=env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "not found in" in result.stderr and "CAPSNET_DATA_DIR" in result.stderr
