@@ -258,6 +258,8 @@ class CapsNet(keras.Model):
 
     def fit(self, x=None, y=None, *args, **kwargs):
         self._check_arrays(x, y)
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself (make_dataset)
         return super().fit(x, y, *args, **kwargs)
 
     def evaluate(self, x=None, y=None, *args, **kwargs):

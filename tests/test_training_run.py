@@ -7,8 +7,8 @@ import capsnet_lib as cl
 
 
 def test_short_run_on_real_mnist_learns():
-    # Measured (seed 0, 2 CPU cores, TF 2.21): 0.96-0.97 validation accuracy after these
-    # 128 steps (std 0.1 init). Chance is 0.10; a broken routing or loss stays near it.
+    # Measured (seed 0, 2 CPU cores, TF 2.21): 0.941 validation accuracy after these 128
+    # steps (std 0.1 init). Chance is 0.10; a broken routing, loss or mask stays far below.
     keras.utils.set_random_seed(0)
     mnist = cl.load_mnist(limit=2048)
     model = cl.CapsNet(routing_iterations=2)
@@ -20,6 +20,6 @@ def test_short_run_on_real_mnist_learns():
         mnist.x_valid[:1000], mnist.y_valid[:1000], verbose=0, return_dict=True
     )
     print("validation accuracy after 128 steps:", results["accuracy"])
-    assert results["accuracy"] >= 0.93
+    assert results["accuracy"] >= 0.90
     predicted = np.argmax(model.predict(mnist.x_valid[:1000], verbose=0), axis=1)
     np.testing.assert_allclose(np.mean(predicted == mnist.y_valid[:1000]), results["accuracy"])
