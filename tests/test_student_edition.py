@@ -393,6 +393,27 @@ def test_nbgrader_metadata(fixture_nb):
             assert (meta.solution, meta.grade, meta.locked, meta.points) == (False, True, True, 1)
 
 
+def test_nbgrader_source_keeps_solutions(fixture_nb, tmp_path):
+    """The nbgrader source: solutions kept between markers; nbgrader's stub gives the edition.
+
+    (Checked by hand with nbgrader 0.9.6: generate_assignment on this source releases the
+    student edition cell for cell, and autograde scores the student edition.)
+    """
+    student, _ = se.student_edition(fixture_nb, FIXTURE.name)
+    source, _ = se.student_edition(fixture_nb, FIXTURE.name, keep_solutions=True)
+    assert len(source.cells) == len(student.cells)
+    for kept, stubbed in zip(source.cells, student.cells, strict=True):
+        assert kept.metadata == stubbed.metadata
+        if "solution" in tags(kept):
+            assert se.BEGIN in kept.source and se.stub_solution(kept.source) == stubbed.source
+        else:
+            assert kept.source == stubbed.source
+    assert se.main(["--nbgrader", str(FIXTURE.parent), str(tmp_path)]) == 0
+    written = read(tmp_path / "source" / "ch99" / FIXTURE.name)
+    assert [c.source for c in written.cells] == [c.source for c in source.cells]
+    assert "nbgrader generate_assignment" in (tmp_path / "README.md").read_text()
+
+
 def test_outputs_cleared_only_on_changed_cells(fixture_nb):
     output = nbformat.v4.new_output("stream", text="spoiler\n")
     for cell in fixture_nb.cells:

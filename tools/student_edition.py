@@ -15,7 +15,17 @@ For every notebook in the source folder, the student edition
 - adds nbgrader cell metadata (schema 3): solution cells are unlocked, ungraded answers; check
   cells are locked, graded tests worth one point each.
 
-It also writes a ``README.md`` listing the exercises. The markup is described in
+It also writes a ``README.md`` listing the exercises.
+
+With ``--nbgrader`` it writes instead the source folder of an nbgrader course
+(``OUT/source/ch01/01_input.ipynb``, ...): the same notebooks with the solutions kept between
+their markers, which ``nbgrader generate_assignment`` replaces by the same stub. (nbgrader
+replaces a whole solution cell that has no markers, ``def`` line included, so the student
+edition itself is not an nbgrader source; its metadata lets nbgrader autograde it.)
+
+    python tools/student_edition.py --nbgrader notebooks dist/nbgrader
+
+ The markup is described in
 CONTRIBUTING.md ("Exercises"); a notebook that breaks it (a solution cell without its markers,
 an exercise without its solution or its check, ...) is reported with the cell's number and
 nothing is written for it.
@@ -32,6 +42,7 @@ from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearOutputPreprocessor, Preprocessor, TagRemovePreprocessor
+from traitlets import Bool
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
@@ -337,10 +348,12 @@ class StudentEditionPreprocessor(Preprocessor):
     """Replace solutions by stubs, drop solution prose, add nbgrader metadata.
 
     Cells to drop are tagged ``student-edition-remove`` for a TagRemovePreprocessor to remove;
-    ``resources["exercises"]`` receives the chapter's exercises.
+    ``resources["exercises"]`` receives the chapter's exercises. With ``keep_solutions`` the
+    solution code stays between its markers (an nbgrader source notebook).
     """
 
     enabled = True
+    keep_solutions = Bool(False, help="keep the solution code and its markers").tag(config=True)
 
     def preprocess(self, nb, resources):
         name = resources.get("metadata", {}).get("name", "notebook")
@@ -359,17 +372,23 @@ class StudentEditionPreprocessor(Preprocessor):
             ):
                 for k, index in enumerate(indices):
                     cell, resources = clear.preprocess_cell(nb.cells[index], resources, index)
-                    if kind == SOLUTION_TAG:
+                    if kind == SOLUTION_TAG and not self.keep_solutions:
                         cell.source = stub_solution(cell.source)
                     cell.metadata["nbgrader"] = nbgrader_metadata(exercise, kind, k)
         resources["exercises"] = exercises
         return nb, resources
 
 
-def student_edition(nb: nbformat.NotebookNode, name: str = "notebook"):
-    """The student edition of ``nb`` (which is left unchanged) and the chapter's exercises."""
+def student_edition(
+    nb: nbformat.NotebookNode, name: str = "notebook", keep_solutions: bool = False
+):
+    """The student edition of ``nb`` (which is left unchanged) and the chapter's exercises.
+
+    With ``keep_solutions``, the nbgrader source version: solution code kept between markers.
+    """
     resources = {"metadata": {"name": name}}
-    nb, resources = StudentEditionPreprocessor()(copy.deepcopy(nb), resources)
+    edition = StudentEditionPreprocessor(keep_solutions=keep_solutions)
+    nb, resources = edition(copy.deepcopy(nb), resources)
     nb, resources = TagRemovePreprocessor(enabled=True, remove_cell_tags={REMOVE_TAG})(
         nb, resources
     )
@@ -408,9 +427,32 @@ def readme(chapters: dict[str, list[Exercise]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_student_edition(source: Path, out: Path) -> dict[str, list[Exercise]]:
+def nbgrader_readme(chapters: dict[str, list[Exercise]]) -> str:
+    """The README of the nbgrader source folder."""
+    assignments = ", ".join(assignment_of(chapter) for chapter in chapters)
+    return (
+        "# CapsNets, the book: nbgrader source\n\n"
+        f"One nbgrader assignment per chapter ({assignments}) in `source/`, with the solutions"
+        " between `### BEGIN SOLUTION` and `### END SOLUTION` and the check cells as graded"
+        " tests worth one point each. Copy `source/` into your course directory, then for each"
+        " assignment run `nbgrader generate_assignment ch01`, hand out `release/ch01` (or the"
+        " student edition, which is the same notebook), and grade with"
+        " `CAPSNET_QUICK=1 nbgrader autograde ch01`.\n"
+    )
+
+
+def assignment_of(chapter: str) -> str:
+    """The nbgrader assignment of a chapter notebook: ``01_input.ipynb`` -> ``ch01``."""
+    prefix = chapter.split("_")[0]
+    return f"ch{prefix}" if prefix.isdigit() else Path(chapter).stem
+
+
+def write_student_edition(
+    source: Path, out: Path, nbgrader: bool = False
+) -> dict[str, list[Exercise]]:
     """Write the student edition of every notebook in ``source`` to ``out``; return the exercises.
 
+    With ``nbgrader``, write an nbgrader course's ``source/`` folder instead (solutions kept).
     Raises :class:`MarkupError` listing every notebook that breaks the markup (the others are
     written).
     """
@@ -418,33 +460,40 @@ def write_student_edition(source: Path, out: Path) -> dict[str, list[Exercise]]:
     if not notebooks:
         raise MarkupError(f"no notebooks in {source}")
     out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob("*.ipynb"):
+    for stale in out.glob("source/*/*.ipynb" if nbgrader else "*.ipynb"):
         stale.unlink()
     chapters, errors = {}, []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         try:
-            student, exercises = student_edition(nb, path.name)
+            student, exercises = student_edition(nb, path.name, keep_solutions=nbgrader)
         except MarkupError as error:
             errors.append(str(error))
             continue
         nbformat.validate(student)
-        nbformat.write(student, out / path.name)
+        target = out / "source" / assignment_of(path.name) if nbgrader else out
+        target.mkdir(parents=True, exist_ok=True)
+        nbformat.write(student, target / path.name)
         chapters[path.name] = exercises
-    (out / "README.md").write_text(readme(chapters))
+    (out / "README.md").write_text(nbgrader_readme(chapters) if nbgrader else readme(chapters))
     if errors:
         raise MarkupError("\n".join(errors))
     return chapters
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``student_edition.py SOURCE OUT``."""
+    """Command line: ``student_edition.py [--nbgrader] SOURCE OUT``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="folder of chapter notebooks")
     parser.add_argument("out", type=Path, help="folder for the student edition")
+    parser.add_argument(
+        "--nbgrader",
+        action="store_true",
+        help="write an nbgrader course's source/ folder instead (solutions kept between markers)",
+    )
     args = parser.parse_args(argv)
     try:
-        chapters = write_student_edition(args.source, args.out)
+        chapters = write_student_edition(args.source, args.out, nbgrader=args.nbgrader)
     except MarkupError as error:
         print(
             f"student edition: the exercise markup is broken (see CONTRIBUTING.md):\n{error}",
@@ -452,7 +501,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 1
     for chapter, exercises in chapters.items():
-        print(f"{args.out / chapter}: {len(exercises)} exercises")
+        where = args.out / "source" / assignment_of(chapter) if args.nbgrader else args.out
+        print(f"{where / chapter}: {len(exercises)} exercises")
     return 0
 
 
