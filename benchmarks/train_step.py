@@ -5,7 +5,8 @@
 Throughput is timed in one process, alternating the two models step by step after a
 warm-up, so that both see the same machine state. Peak memory is measured per model in a
 fresh subprocess (TensorFlow never returns freed memory to the system): the growth of the
-process's peak resident set from just before its first training step to the end of 3 steps.
+process's resident set during its first 3 training steps (tracing and compiling included),
+over its size just before them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import argparse
 import resource
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,17 +46,37 @@ def batch(size: int):
     return rng.uniform(size=(size, 28, 28, 1)).astype("float32"), rng.integers(0, 10, size)
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def rss_mb() -> float:
+    """Current resident set size of this process."""
+    with open("/proc/self/statm") as file:
+        return int(file.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def peak_during(work) -> float:
+    """Highest RSS growth (MB) over the RSS before ``work()``, sampled every millisecond."""
+    before, peak, done = rss_mb(), [0.0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_mb() - before)
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    try:
+        work()
+    finally:
+        done.set()
+        thread.join()
+    return peak[0]
 
 
 def measure_memory(variant: str, size: int, iterations: int) -> float:
-    """Peak RSS growth (MB) over 3 training steps, in a fresh interpreter."""
+    """Peak RSS growth (MB) during the first 3 training steps, in a fresh interpreter."""
     code = (
         "import sys; sys.argv = ['x']; import train_step as b;"
         f"step = b.build({variant!r}, {iterations}); x, y = b.batch({size});"
-        "before = b.peak_rss_mb(); [step(x, y) for _ in range(3)];"
-        "print(b.peak_rss_mb() - before)"
+        "print(b.peak_during(lambda: [step(x, y) for _ in range(3)]))"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
