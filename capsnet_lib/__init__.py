@@ -9,7 +9,7 @@ import os as _os
 
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ logs out of the book
 
-from capsnet_lib import exercises, plotting  # noqa: E402
+from capsnet_lib import exercises, plotting, pretrained, training  # noqa: E402
 from capsnet_lib.data import load_mnist, make_dataset  # noqa: E402
 from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules  # noqa: E402
 from capsnet_lib.losses import margin_loss, reconstruction_loss  # noqa: E402
@@ -33,6 +33,8 @@ __all__ = [
     "margin_loss",
     "exercises",
     "plotting",
+    "pretrained",
+    "training",
     "predict_vectors",
     "reconstruction_loss",
     "routing_by_agreement",

@@ -70,11 +70,19 @@ def routing_by_agreement(
             f"got shape {u_hat.shape}"
         )
     u_hat_agree = tf.stop_gradient(u_hat) if stop_inner_gradients else u_hat
-    b = tf.zeros(tf.shape(u_hat)[:3], dtype=u_hat.dtype)  # (batch, in_caps, out_caps)
+    num_outputs = u_hat.shape[2]
+    b = None  # routing logits (batch, in_caps, out_caps); zero before the first round
     for round_ in range(iterations):
-        c = tf.nn.softmax(b, axis=2)  # eq. 3: over the parents, per child
-        s = tf.einsum("bij,bijk->bjk", c, u_hat)  # eq. 2: (batch, out_caps, out_dim)
+        if b is None:
+            # softmax of zero logits: every child splits itself evenly. Written out, because
+            # XLA would otherwise constant-fold a softmax over a batch-sized tensor of zeros.
+            c = tf.ones_like(u_hat[..., 0]) / num_outputs
+            s = tf.reduce_sum(u_hat, axis=1) / num_outputs  # eq. 2 with c_ij = 1 / out_caps
+        else:
+            c = tf.nn.softmax(b, axis=2)  # eq. 3: over the parents, per child
+            s = tf.einsum("bij,bijk->bjk", c, u_hat)  # eq. 2: (batch, out_caps, out_dim)
         v = squash(s, axis=-1)  # eq. 1
         if round_ < iterations - 1:
-            b = b + tf.einsum("bijk,bjk->bij", u_hat_agree, v)  # agreement
+            agreement = tf.einsum("bijk,bjk->bij", u_hat_agree, v)  # u_hat_j|i . v_j
+            b = agreement if b is None else b + agreement
     return v, c
