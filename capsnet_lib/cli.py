@@ -36,7 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--max-shift", type=int, default=2, help="random shift in pixels")
     train.add_argument("--reconstruction-weight", type=float, default=0.0005)
     train.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32")
-    train.add_argument("--xla-routing", action="store_true", help="compile routing with XLA")
+    train.add_argument(
+        "--xla-routing",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="compile predictions and routing with XLA (default: on)",
+    )
     train.add_argument("--seed", type=int, default=None)
 
     evaluate = commands.add_parser("evaluate", help="test accuracy on the MNIST test images")
