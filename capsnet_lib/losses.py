@@ -17,7 +17,6 @@ def check_labels(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
     if not labels.dtype.is_integer:
         if tf.executing_eagerly() and not np.all(np.mod(labels.numpy(), 1) == 0):
             raise TypeError(f"labels must be integer class indices; got dtype {labels.dtype.name}")
-        labels = tf.cast(labels, tf.int32)
     labels = tf.cast(labels, tf.int32)
     if tf.executing_eagerly():
         values = labels.numpy().reshape(-1)

@@ -64,8 +64,7 @@ class CapsNet(keras.Model):
 
     def __init__(self, routing_iterations: int = 2, **settings):
         keras_kwargs = {k: settings.pop(k) for k in ("name", "trainable") if k in settings}
-        for key in ("dtype",):
-            settings.pop(key, None)
+        settings.pop("dtype", None)  # Keras passes it back from get_config; the config decides
         settings["routing_iterations"] = routing_iterations
         unknown = set(settings) - {f.name for f in dataclasses.fields(CapsNetConfig)}
         if unknown:

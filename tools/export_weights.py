@@ -67,10 +67,10 @@ def main() -> None:
     mnist = load_mnist()
     meta_path = WEIGHTS_DIR / META_NAME
     meta = json.loads(meta_path.read_text())
-    as_trained = load_trained(args.run)  # the run's precision (bfloat16 convolutions or not)
+    # ``model`` has the run's precision (bfloat16 convolutions or not)
     float32 = CapsNet(**{**meta["config"], "precision": "float32"})
-    float32.set_weights(as_trained.get_weights())
-    meta["test_accuracy_as_trained"] = test_accuracy(as_trained, mnist)
+    float32.set_weights(model.get_weights())
+    meta["test_accuracy_as_trained"] = test_accuracy(model, mnist)
     meta["test_accuracy_float32"] = test_accuracy(float32, mnist)
     meta["test_accuracy_float16"] = test_accuracy(load_pretrained(), mnist)  # shipped
     meta_path.write_text(json.dumps(meta, indent=1) + "\n")
