@@ -5,11 +5,11 @@ The public API follows the chapters: :func:`squash` and :func:`safe_norm` (chapt
 :func:`reconstruction_loss` and :class:`Decoder` (6), :class:`CapsNet` and training (7).
 """
 
-import os as _os
+from capsnet_lib.quiet import start_tensorflow_quietly as _start_tensorflow_quietly
 
-_os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's C++ logs out of the book
+_start_tensorflow_quietly()  # TensorFlow's native start-up lines stay out of the book
 
-from capsnet_lib import exercises, plotting, pretrained, training  # noqa: E402
+from capsnet_lib import exercises, plotting, precision, pretrained, training  # noqa: E402
 from capsnet_lib.data import load_mnist, make_dataset  # noqa: E402
 from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules  # noqa: E402
 from capsnet_lib.losses import margin_loss, reconstruction_loss  # noqa: E402
@@ -33,6 +33,7 @@ __all__ = [
     "margin_loss",
     "exercises",
     "plotting",
+    "precision",
     "pretrained",
     "training",
     "predict_vectors",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from capsnet_lib.precision import PRECISIONS
+
 
 def positive_int(text: str) -> int:
     """argparse type: an integer >= 1."""
@@ -35,7 +37,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--max-shift", type=int, default=2, help="random shift in pixels")
     train.add_argument("--reconstruction-weight", type=float, default=0.0005)
-    train.add_argument("--precision", choices=["float32", "mixed_bfloat16"], default="float32")
+    train.add_argument(
+        "--decay-steps", type=positive_int, default=2000, help="steps per decay (default 2000)"
+    )
+    train.add_argument(
+        "--decay-rate", type=float, default=0.96, help="factor per decay (default 0.96)"
+    )
+    train.add_argument(
+        "--init-weights",
+        help="start a new run from these weights ('pretrained': the shipped ones)",
+    )
+    train.add_argument(
+        "--precision",
+        choices=["auto", *PRECISIONS],
+        default="auto",
+        help="auto (default): bfloat16 where the hardware computes it natively, "
+        "float16 on older GPUs, float32 otherwise",
+    )
     train.add_argument(
         "--xla-routing",
         action=argparse.BooleanOptionalAction,
@@ -58,8 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> None:
     """Handle ``train``."""
+    from capsnet_lib.precision import resolve_precision
     from capsnet_lib.training import train
 
+    precision, reason = resolve_precision(args.precision)
+    print(f"precision: {precision} ({reason})", flush=True)
     _, history = train(
         args.out,
         args.epochs,
@@ -71,8 +92,11 @@ def run_train(args: argparse.Namespace) -> None:
         max_shift=args.max_shift,
         seed=args.seed,
         reconstruction_weight=args.reconstruction_weight,
-        precision=args.precision,
+        precision=precision,
         xla_routing=args.xla_routing,
+        decay_steps=args.decay_steps,
+        decay_rate=args.decay_rate,
+        init_weights=args.init_weights,
     )
     if history:
         last = history[-1]

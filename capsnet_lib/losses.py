@@ -27,9 +27,11 @@ def check_labels(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
                 f"integer class indices 0..{num_classes - 1}"
             )
         return labels
-    in_range = tf.reduce_all((labels >= 0) & (labels < num_classes))
-    message = f"a label is outside [0, {num_classes}); labels must be integer class indices:"
-    with tf.control_dependencies([tf.debugging.Assert(in_range, [message, labels], summarize=8)]):
+    outside = (labels < 0) | (labels >= num_classes)
+    in_range = tf.logical_not(tf.reduce_any(outside))
+    message = f"labels outside [0, {num_classes}) (labels must be integer class indices):"
+    bad = tf.boolean_mask(labels, outside)
+    with tf.control_dependencies([tf.debugging.Assert(in_range, [message, bad], summarize=8)]):
         return tf.identity(labels)
 
 

@@ -43,6 +43,17 @@ MISSING_SITE = f"{SITE} has no built site: run `make book` first."
 REFRESH = re.compile(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
 
 
+# Lines TensorFlow's C++ runtime writes at start-up, on one machine or another (oneDNN notices,
+# CUDA probing on machines without a GPU, absl's first-log warning, XLA service banners).
+STARTUP_NOISE = re.compile(
+    r"All log messages before absl::InitializeLog|cudart_stub\.cc|cuda_platform\.cc|"
+    r"cuInit|Could not find cuda drivers|oneDNN custom operations are on|"
+    r"TF_ENABLE_ONEDNN_OPTS|This TensorFlow binary is optimized|"
+    r"Unable to register cu(?:DNN|FFT|BLAS) factory|computation_placer\.cc|"
+    r"service\.cc:\d+\] XLA service|StreamExecutor device \(\d+\)"
+)
+
+
 def site_pages() -> list[str]:
     """Every HTML page of the site, relative to its root, as URL paths."""
     if not SITE.is_dir():
@@ -274,6 +285,13 @@ def test_page(site, visit, path):
             body.wait_for(state="visible", timeout=5000)
         except Exception:
             problems.append(f"solution {i + 1} stays hidden after a click")
+
+    # no start-up noise of TensorFlow's native runtime in any output block
+    text = page.evaluate("() => document.body.innerText")
+    problems += [
+        f"TensorFlow start-up noise in the page: {match.group(0)!r}"
+        for match in STARTUP_NOISE.finditer(text)
+    ]
 
     # every chapter (a notebook) has its Colab launch button
     if path.startswith("notebooks/"):

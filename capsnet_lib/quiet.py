@@ -1,0 +1,51 @@
+"""Keep TensorFlow's native start-up lines out of notebooks, pages and terminals.
+
+TensorFlow's C++ runtime writes lines such as "All log messages before absl::InitializeLog()
+..." and "cudart_stub.cc ... Could not find cuda drivers" straight to file descriptor 2 when it
+loads and when it first looks for devices; ``TF_CPP_MIN_LOG_LEVEL`` does not silence all of
+them. ``import capsnet_lib`` loads TensorFlow and starts its runtime inside
+:func:`native_stderr_silenced`, so a chapter's first cell is about capsules, not about this.
+Set ``CAPSNET_TF_LOGS=1`` to see the lines (e.g. to debug a GPU that is not found).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def native_stderr_silenced() -> Iterator[None]:
+    """Send file descriptor 2 to ``/dev/null`` for the block, unless ``CAPSNET_TF_LOGS=1``.
+
+    Python's own ``sys.stderr`` is flushed first and restored with the descriptor, so a
+    Python exception raised in the block is still shown (after the block).
+    """
+    if os.environ.get("CAPSNET_TF_LOGS") == "1":
+        yield
+        return
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no descriptor 2 (some embedded hosts)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def start_tensorflow_quietly() -> None:
+    """Import TensorFlow and start its runtime with its native start-up lines silenced."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with native_stderr_silenced():
+        import tensorflow as tf
+
+        tf.config.list_logical_devices()  # device discovery: the CUDA probing lines
