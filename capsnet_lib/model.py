@@ -85,9 +85,13 @@ class CapsNet(keras.Model):
         config = CapsNetConfig(**settings)
         if config.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}; got {config.precision!r}")
-        # The model and every layer but the convolutions compute in float32, whatever
-        # Keras's global policy says: squash, routing and the losses need the range.
-        super().__init__(dtype="float32", **keras_kwargs)
+        # Every layer but the convolutions computes in float32, whatever Keras's global
+        # policy says: squash, routing and the losses need the range. The model's own
+        # policy only casts the images given to ``model(x)``, which go to conv1 anyway; it is
+        # mixed_float16 where the convolutions are, so that Keras's ``compile`` wraps the
+        # optimizer in a LossScaleOptimizer (float16 gradients underflow without it).
+        model_dtype = "mixed_float16" if config.precision == "mixed_float16" else "float32"
+        super().__init__(dtype=model_dtype, **keras_kwargs)
         self.config = config
         conv_dtype = config.precision
         self.conv1 = keras.layers.Conv2D(
@@ -225,15 +229,6 @@ class CapsNet(keras.Model):
         return loss, margin, reconstruction, lengths
 
     # -- Keras training hooks --------------------------------------------------------
-
-    def compile(self, optimizer="rmsprop", **kwargs):
-        """Keras ``compile``; with ``precision="mixed_float16"`` the optimizer scales the loss."""
-        optimizer = keras.optimizers.get(optimizer)
-        if self.config.precision == "mixed_float16" and not isinstance(
-            optimizer, keras.optimizers.LossScaleOptimizer
-        ):
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        super().compile(optimizer=optimizer, **kwargs)
 
     def _unpack(self, data):
         images, labels, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

@@ -18,12 +18,24 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
+def variable_key(variable) -> str:
+    """A variable's path inside its model, without the model's own (instance-numbered) name.
+
+    ``caps_net_3/decoder/pixels/kernel`` -> ``decoder/pixels/kernel``: weights stored under
+    these keys load into any CapsNet with the same layers, whatever was added beside them.
+    """
+    return variable.path.split("/", 1)[-1]
+
+
 def export_pretrained(model, directory: str | Path = WEIGHTS_DIR, **facts) -> Path:
-    """Write ``model``'s weights as float16 ``.npz`` plus a JSON of config, checksum and ``facts``."""
+    """Write ``model``'s weights as float16 ``.npz`` plus a JSON of config, checksum and ``facts``.
+
+    Each array is stored under its variable's path in the model (:func:`variable_key`),
+    not by position.
+    """
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    weights = model.get_weights()
-    arrays = {f"w{i:03d}": w.astype(np.float16) for i, w in enumerate(weights)}
+    arrays = {variable_key(v): np.asarray(v.numpy()).astype(np.float16) for v in model.weights}
     path = directory / WEIGHTS_NAME
     np.savez_compressed(path, **arrays)
     config = model.get_config()
@@ -56,13 +68,49 @@ def load_pretrained(directory: str | Path = WEIGHTS_DIR, **settings):
     path, meta_path = directory / WEIGHTS_NAME, directory / META_NAME
     if not path.is_file() or not meta_path.is_file():
         raise FileNotFoundError(f"pretrained weights not found: expected {path} and {meta_path}")
-    meta = json.loads(meta_path.read_text())
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(
+            f"{meta_path} is not valid JSON ({error}): reinstall the library"
+        ) from None
+    missing = [key for key in ("sha256", "config") if key not in meta]
+    if missing:
+        raise ValueError(
+            f"{meta_path} has no {' or '.join(missing)}: it is not the metadata of this "
+            "library's pretrained weights (re-export them with tools/export_weights.py)"
+        )
     if sha256_of(path) != meta["sha256"]:
         raise ValueError(f"{path} is corrupt: its SHA-256 does not match {meta_path.name}")
     # Trained with bfloat16 convolutions or not, inference runs in float32 unless asked.
     model = CapsNet(**{**meta["config"], "precision": "float32", **settings})
     with np.load(path) as stored:
-        weights = [stored[f"w{i:03d}"].astype(np.float32) for i in range(len(stored.files))]
-    model.set_weights(weights)
+        arrays = {name: stored[name] for name in stored.files}
+    assign_by_key(model, arrays, path)
     model.compile(optimizer="adam")
     return model
+
+
+def assign_by_key(model, arrays: dict[str, np.ndarray], source: Path) -> None:
+    """Set each of ``model``'s variables from ``arrays[variable_key(variable)]``.
+
+    Files written before weights were stored by path (keys ``w000``, ``w001``, ...) are
+    read by position. Raises ``ValueError`` naming the first missing, extra or misshapen array.
+    """
+    variables = model.weights
+    if arrays and all(name.startswith("w") and name[1:].isdigit() for name in arrays):
+        arrays = {variable_key(v): arrays[f"w{i:03d}"] for i, v in enumerate(variables)}
+    wanted = {variable_key(v): v for v in variables}
+    missing, extra = sorted(set(wanted) - set(arrays)), sorted(set(arrays) - set(wanted))
+    if missing or extra:
+        raise ValueError(
+            f"{source} does not fit this CapsNet: missing {missing or 'nothing'}, "
+            f"unexpected {extra or 'nothing'}"
+        )
+    for key, variable in wanted.items():
+        if tuple(arrays[key].shape) != tuple(variable.shape):
+            raise ValueError(
+                f"{source}: {key} is shaped {tuple(arrays[key].shape)}, "
+                f"the model wants {tuple(variable.shape)}"
+            )
+        variable.assign(arrays[key].astype(np.float32))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import zipfile
 from pathlib import Path
 
 import keras
@@ -179,7 +180,18 @@ def load_trained(path: str | Path, routing_iterations: int | None = None) -> Cap
     if not path.is_file():
         raise FileNotFoundError(f"no weights at {path}")
     if path.suffix == ".keras":
-        return keras.models.load_model(path)
+        if not zipfile.is_zipfile(path):
+            raise ValueError(
+                f"{path} is not a model file of this library (a .keras file is a zip archive; "
+                "this one is not: truncated or another format)"
+            )
+        try:
+            return keras.models.load_model(path)
+        except (OSError, zipfile.BadZipFile) as error:
+            raise ValueError(
+                f"{path} is not a model file of this library ({error}); use a .keras file "
+                "that capsnet_lib or Keras wrote"
+            ) from None
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"{path}: expected a .keras or .weights.h5 file")
     config_path = path.parent / CONFIG_NAME
@@ -191,6 +203,12 @@ def load_trained(path: str | Path, routing_iterations: int | None = None) -> Cap
     model = CapsNet(**config)
     try:
         model.load_weights(path)
+    except OSError as error:  # h5py: "file signature not found", truncated files, ...
+        raise ValueError(
+            f"{path} is not a weights file of this library (it cannot be read as HDF5: "
+            f"{str(error).splitlines()[0]}); use a best.weights.h5 or .keras file that "
+            "capsnet_lib wrote"
+        ) from None
     except (ValueError, KeyError) as error:
         raise ValueError(
             f"{path} does not fit a CapsNet with {config_path.name if config else 'default'} "

@@ -42,3 +42,47 @@ def test_corrupt_weights_are_refused(tmp_path):
 def test_missing_weights_are_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="pretrained weights not found"):
         cl.load_pretrained(tmp_path)
+
+
+def test_export_load_round_trip_is_by_variable_path(tmp_path):
+    """Stored by path: the arrays carry their variables' names, and a second model instance
+    (whose Keras name is numbered differently) loads them."""
+    model = cl.CapsNet(routing_iterations=2, decoder_units=(32, 64))
+    pretrained.export_pretrained(model, tmp_path)
+    with np.load(tmp_path / pretrained.WEIGHTS_NAME) as stored:
+        assert "digit_capsules/W" in stored.files and "decoder/pixels/kernel" in stored.files
+    cl.CapsNet(routing_iterations=2)  # another instance in between: names shift
+    loaded = cl.load_pretrained(tmp_path)
+    for mine, theirs in zip(model.weights, loaded.weights, strict=True):
+        assert pretrained.variable_key(mine) == pretrained.variable_key(theirs)
+        np.testing.assert_allclose(
+            theirs.numpy(), mine.numpy().astype(np.float16).astype(np.float32)
+        )
+
+
+def test_weights_of_another_architecture_name_what_differs(tmp_path):
+    pretrained.export_pretrained(cl.CapsNet(routing_iterations=2, decoder_units=(32, 64)), tmp_path)
+    meta_path = tmp_path / pretrained.META_NAME
+    meta = json.loads(meta_path.read_text())
+    meta["config"]["decoder_units"] = [32, 64, 128]  # a layer added since the export
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match=r"missing \['decoder/hidden_3/bias'"):
+        cl.load_pretrained(tmp_path)
+
+
+def test_metadata_without_checksum_is_a_clear_error(tmp_path):
+    for name in (pretrained.WEIGHTS_NAME, pretrained.META_NAME):
+        shutil.copy(pretrained.WEIGHTS_DIR / name, tmp_path / name)
+    meta = json.loads((tmp_path / pretrained.META_NAME).read_text())
+    del meta["sha256"]
+    (tmp_path / pretrained.META_NAME).write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="has no sha256: it is not the metadata"):
+        cl.load_pretrained(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["best.weights.h5", "model.keras"])
+def test_a_foreign_file_is_named_as_not_ours(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(b"this is not a weights file" * 100)
+    with pytest.raises(ValueError, match=f"{name} is not a (weights|model) file of this library"):
+        cl.training.load_trained(path)
