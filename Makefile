@@ -5,11 +5,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The oldest TensorFlow/Keras pair requirements.txt allows, pinned in requirements-oldest.txt
+OLDEST := .venv-oldest
+OLDEST_STAMP := $(OLDEST)/.installed
 export CAPSNET_QUICK ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup test lint unit notebooks book book-test site-test mathjax student student-test publish format clean
+.PHONY: setup setup-oldest test lint unit notebooks notebooks-oldest book book-test site-test mathjax student student-test publish format clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +22,16 @@ $(STAMP): requirements.txt pyproject.toml
 
 setup: $(STAMP)
 
+$(OLDEST_STAMP): requirements-oldest.txt pyproject.toml
+	test -x $(OLDEST)/bin/python || $(PYTHON) -m venv $(OLDEST)
+	$(OLDEST)/bin/python -m pip install -q -U pip
+	$(OLDEST)/bin/python -m pip install -q -r requirements-oldest.txt
+	touch $@
+
+setup-oldest: $(OLDEST_STAMP)
+
 ## test: everything CI runs: lint, unit tests, every notebook under nbval, the book, the browser check
-test: setup lint unit notebooks book-test site-test student-test
+test: setup lint unit notebooks notebooks-oldest book-test site-test student-test
 
 lint: setup
 	$(BIN)/ruff check .
@@ -31,6 +42,10 @@ unit: setup
 
 notebooks: setup
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
+
+## notebooks-oldest: every chapter under nbval on the oldest TensorFlow/Keras allowed
+notebooks-oldest: setup-oldest
+	$(OLDEST)/bin/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
 
 ## book: build the site into _build/html (notebooks executed in quick mode, cached)
 book: setup mathjax
@@ -73,4 +88,4 @@ format: setup
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf _build dist .pytest_cache
+	rm -rf _build dist .pytest_cache $(OLDEST)

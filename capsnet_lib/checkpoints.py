@@ -1,4 +1,12 @@
-"""Epoch checkpoints written atomically, and resuming from the last finished epoch."""
+"""Epoch checkpoints written atomically, and resuming from the last finished epoch.
+
+What a run leaves in its folder: ``epoch-NNNN/`` (the last two finished epochs: model with
+optimizer state, and ``state.json``), ``log.csv``, ``best.weights.h5``, ``config.json``,
+``settings.json`` and, while it runs, ``.lock``. Every file is written under a temporary
+name, flushed to disk and renamed into place, so a ``kill -9`` or a full disk at any moment
+leaves the previous version or the new one, never half of one; and if the newest checkpoint
+is unreadable all the same, :func:`latest_checkpoint` falls back to the one before it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import keras
@@ -16,6 +25,33 @@ LOG_NAME = "log.csv"
 BEST_NAME = "best.weights.h5"
 STATE_NAME = "state.json"
 MODEL_NAME = "model.keras"
+LOCK_NAME = ".lock"
+KEEP_CHECKPOINTS = 2  # the newest, and one to fall back on if it cannot be read
+LEFTOVER_PATTERNS = (".checkpoint-*", ".tmp-*")
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder's entries, to the disk."""
+    flags = os.O_RDONLY | (os.O_DIRECTORY if Path(path).is_dir() else 0)
+    try:
+        handle = os.open(path, flags)
+    except OSError:  # some systems cannot open folders
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def fsync_tree(path: Path) -> None:
+    """Flush every file under ``path`` (and the folders themselves) to the disk."""
+    path = Path(path)
+    if path.is_dir():
+        for child in path.rglob("*"):
+            fsync_path(child)
+    fsync_path(path)
 
 
 def atomic_write(path: Path, write) -> None:
@@ -28,7 +64,9 @@ def atomic_write(path: Path, write) -> None:
     try:
         write(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes files private
+        fsync_path(Path(tmp))  # on the disk before the rename makes it visible
         os.replace(tmp, path)
+        fsync_path(path.parent)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -53,13 +91,79 @@ def finished_checkpoints(out_dir: Path) -> list[Path]:
     return [f for f in folders if (f / STATE_NAME).is_file() and (f / MODEL_NAME).is_file()]
 
 
-def latest_checkpoint(out_dir: Path) -> tuple[Path, dict] | None:
-    """The newest finished checkpoint and its state (``epoch``, ``history``, ``best``)."""
-    folders = finished_checkpoints(out_dir)
-    if not folders:
-        return None
-    folder = folders[-1]
-    return folder, json.loads((folder / STATE_NAME).read_text())
+def latest_checkpoint(out_dir: Path):
+    """``(folder, state, model)`` of the newest checkpoint that loads, or ``None``.
+
+    A checkpoint that cannot be read (a truncated write, a full disk, a damaged file) is
+    skipped with a warning naming it, and the one before it is used.
+    """
+    import keras
+
+    for folder in reversed(finished_checkpoints(out_dir)):
+        try:
+            state = json.loads((folder / STATE_NAME).read_text())
+            model = keras.models.load_model(folder / MODEL_NAME)
+        except Exception as error:  # any decode error: fall back to the previous one
+            warnings.warn(
+                f"checkpoint {folder} cannot be read ({type(error).__name__}: "
+                f"{str(error).splitlines()[0] if str(error) else ''}); using the one before it",
+                stacklevel=2,
+            )
+            continue
+        return folder, state, model
+    return None
+
+
+def remove_leftovers(out_dir: Path) -> list[Path]:
+    """Remove the temporary files and folders a killed run left behind; return them."""
+    found = [p for pattern in LEFTOVER_PATTERNS for p in Path(out_dir).glob(pattern)]
+    for path in found:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return found
+
+
+class RunLock:
+    """An exclusive lock on a run's folder: a second run into it is refused at once.
+
+    The lock is an ``flock`` on ``out_dir/.lock`` holding the owner's process id; the
+    system releases it when the process ends, even after ``kill -9``.
+    """
+
+    def __init__(self, out_dir: Path):
+        self.path = Path(out_dir) / LOCK_NAME
+        self.handle = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # Windows: no flock; runs are not locked there
+            return self
+        self.handle = open(self.path, "a+")
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            self.handle.seek(0)
+            owner = self.handle.read().strip() or "unknown"
+            self.handle.close()
+            self.handle = None
+            raise RuntimeError(
+                f"{self.path.parent} is in use by another training run (process {owner}); "
+                "wait for it to finish, stop it, or train into another --out"
+            ) from None
+        self.handle.seek(0)
+        self.handle.truncate()
+        self.handle.write(str(os.getpid()))
+        self.handle.flush()
+        return self
+
+    def __exit__(self, *exc):
+        if self.handle is not None:
+            self.handle.close()  # releases the flock
+            self.handle = None
+        return False
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -75,32 +179,49 @@ class EpochCheckpoint(keras.callbacks.Callback):
         history: Rows of earlier epochs (when resuming).
         monitor: Validation metric that picks the best weights (higher is better).
         best: Its best value so far.
+        best_epoch: The epoch that reached it.
 
     Introduced in chapter 7, training.
     """
 
-    def __init__(self, out_dir, history=None, monitor="val_accuracy", best=None):
+    def __init__(self, out_dir, history=None, monitor="val_accuracy", best=None, best_epoch=None):
         super().__init__()
         self.out_dir = Path(out_dir)
         self.history = list(history or [])
         self.monitor = monitor
         self.best = best
+        self.best_epoch = best_epoch
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
         self.history.append(row)
         value = row.get(self.monitor)
-        if value is not None and (self.best is None or value > self.best):
-            self.best = value
-            atomic_write(self.out_dir / BEST_NAME, self.model.save_weights)
-        state = {"epoch": epoch + 1, "history": self.history, "best": self.best}
+        improved = value is not None and (self.best is None or value > self.best)
+        if improved:
+            self.best, self.best_epoch = value, epoch + 1
+        state = {
+            "epoch": epoch + 1,
+            "history": self.history,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+        }
         tmp = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=".checkpoint-"))
         try:
             self.model.save(tmp / MODEL_NAME)
             (tmp / STATE_NAME).write_text(json.dumps(state, indent=1))
-            os.replace(tmp, self.out_dir / f"{CHECKPOINT_PREFIX}{epoch + 1:04d}")
+            fsync_tree(tmp)
+            target = self.out_dir / f"{CHECKPOINT_PREFIX}{epoch + 1:04d}"
+            if target.exists():  # an unreadable checkpoint of this epoch, trained again
+                stale = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=".checkpoint-stale-"))
+                os.replace(target, stale / target.name)
+                shutil.rmtree(stale, ignore_errors=True)
+            os.replace(tmp, target)
+            fsync_path(self.out_dir)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        # Only once the epoch's checkpoint is in place: the best weights and the log.
+        if improved:
+            atomic_write(self.out_dir / BEST_NAME, self.model.save_weights)
         write_csv(self.out_dir / LOG_NAME, self.history)
-        for old in finished_checkpoints(self.out_dir)[:-1]:
+        for old in finished_checkpoints(self.out_dir)[:-KEEP_CHECKPOINTS]:
             shutil.rmtree(old, ignore_errors=True)

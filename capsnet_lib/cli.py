@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from capsnet_lib.precision import PRECISIONS
@@ -16,11 +17,59 @@ def positive_int(text: str) -> int:
     return value
 
 
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a finite number > 0 (a learning rate)."""
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite number >= 0 (a loss weight)."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def decay_factor(text: str) -> float:
+    """argparse type: a factor in (0, 1] (1: no decay)."""
+    value = _number(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def shift(text: str) -> int:
+    """argparse type: a shift in pixels, 0 to 13 (an MNIST digit is 28 pixels wide)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number of pixels, got {text!r}"
+        ) from None
+    if not 0 <= value <= 13:
+        raise argparse.ArgumentTypeError(f"must be 0 to 13 pixels, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with its two subcommands."""
     parser = argparse.ArgumentParser(
         prog="python -m capsnet_lib", description="Train and evaluate CapsNets on MNIST."
     )
+    parser.add_argument("--debug", action="store_true", help="show the whole traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train, checkpointing every epoch; rerun to resume")
@@ -29,19 +78,19 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--batch-size", type=positive_int, default=128)
     train.add_argument("--routing-iterations", type=positive_int, default=3)
     train.add_argument("--limit", type=positive_int, help="use only the first N images")
-    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--learning-rate", type=positive_float, default=1e-3)
     train.add_argument(
         "--no-decay",
         action="store_true",
         help="constant learning rate (default: x0.96 / 2000 steps)",
     )
-    train.add_argument("--max-shift", type=int, default=2, help="random shift in pixels")
-    train.add_argument("--reconstruction-weight", type=float, default=0.0005)
+    train.add_argument("--max-shift", type=shift, default=2, help="random shift in pixels")
+    train.add_argument("--reconstruction-weight", type=non_negative_float, default=0.0005)
     train.add_argument(
         "--decay-steps", type=positive_int, default=2000, help="steps per decay (default 2000)"
     )
     train.add_argument(
-        "--decay-rate", type=float, default=0.96, help="factor per decay (default 0.96)"
+        "--decay-rate", type=decay_factor, default=0.96, help="factor per decay (default 0.96)"
     )
     train.add_argument(
         "--init-weights",
@@ -123,18 +172,29 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status. Expected failures print one line, no traceback."""
+    """Entry point; returns the exit status: 0 done, 1 an error (one line, naming the file or
+    option; ``--debug`` shows the traceback), 2 bad arguments, 130 interrupted (Ctrl-C)."""
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":
             run_train(args)
         else:
             run_evaluate(args)
-    except (ValueError, TypeError, OSError) as error:
-        message = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
-        print(f"capsnet_lib: error: {message}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("capsnet_lib: interrupted; run the same command again to resume", file=sys.stderr)
         return 130
+    except Exception as error:  # noqa: BLE001 - every error becomes one line, or --debug
+        if args.debug:
+            raise
+        print(f"capsnet_lib: error: {one_line(error)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line: its message's first line, with its type where that helps."""
+    text = str(error).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(error, ValueError | TypeError | OSError | RuntimeError) and first:
+        return first
+    return f"{type(error).__name__}: {first}" if first else repr(error)

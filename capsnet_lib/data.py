@@ -145,20 +145,36 @@ def load_mnist(limit: int | None = None, validation_size: int = VALIDATION_SIZE)
     )
 
 
-def random_shift(images: tf.Tensor, max_shift: int = 2, seed: int | None = None) -> tf.Tensor:
-    """Shift each image of a batch by up to ``max_shift`` pixels in each direction, zero-filled."""
+def random_shift(images: tf.Tensor, max_shift: int = 2, seed=None) -> tf.Tensor:
+    """Shift each image of a batch by up to ``max_shift`` pixels in each direction, zero-filled.
+
+    Args:
+        images: ``(batch, h, w, c)``.
+        max_shift: Largest shift in pixels (0: the images unchanged).
+        seed: ``None`` (a fresh draw each call), or a pair of integers (a tensor of shape
+            ``(2,)``): a stateless draw, the same for the same pair on every run and in any
+            order, which is what a parallel ``tf.data`` map needs to be repeatable.
+    """
     if max_shift == 0:
         return images
     height, width = images.shape[1], images.shape[2]
     pad = [[0, 0], [max_shift, max_shift], [max_shift, max_shift], [0, 0]]
     padded = tf.pad(images, pad)  # (batch, h + 2s, w + 2s, c)
-    offsets = tf.random.uniform(
-        [tf.shape(images)[0], 2], 0, 2 * max_shift + 1, dtype=tf.int32, seed=seed
-    )
+    shape = [tf.shape(images)[0], 2]
+    if seed is None:
+        offsets = tf.random.uniform(shape, 0, 2 * max_shift + 1, dtype=tf.int32)
+    else:
+        seed = tf.cast(tf.convert_to_tensor(seed), tf.int64)
+        offsets = tf.random.stateless_uniform(shape, seed, 0, 2 * max_shift + 1, dtype=tf.int32)
     rows = offsets[:, :1] + tf.range(height)[None]  # (batch, h)
     cols = offsets[:, 1:] + tf.range(width)[None]  # (batch, w)
     picked_rows = tf.gather(padded, rows, axis=1, batch_dims=1)  # (batch, h, w + 2s, c)
     return tf.gather(picked_rows, cols, axis=2, batch_dims=1)  # (batch, h, w, c)
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch ``epoch`` of a run seeded with ``seed`` (epoch 0: ``seed`` itself)."""
+    return seed if epoch == 0 else (seed * 1_000_003 + epoch) % 2**31
 
 
 def make_dataset(
@@ -169,6 +185,7 @@ def make_dataset(
     max_shift: int = 0,
     seed: int | None = None,
     drop_remainder: bool = False,
+    epoch: int = 0,
 ) -> tf.data.Dataset:
     """A ``tf.data`` pipeline: shuffle, batch, shift (the paper: up to 2 pixels), prefetch.
 
@@ -176,10 +193,13 @@ def make_dataset(
         images: ``(n, 28, 28, 1)`` float32 in [0, 1].
         labels: Integer labels ``(n,)``.
         batch_size: Images per batch; no size is baked into the model.
-        shuffle: Reshuffle every epoch.
+        shuffle: Shuffle (again on every pass over the dataset).
         max_shift: Random translation in pixels (0: none; training in the paper: 2).
-        seed: Makes shuffling and shifts repeatable.
+        seed: Makes shuffling and shifts repeatable: the same seed gives the same batches,
+            in the same order, with the same shifts, on every run.
         drop_remainder: Drop a last, smaller batch.
+        epoch: With ``seed``, which epoch's order and shifts to give: ``train`` builds
+            each epoch's dataset with its number, so a resumed run does not replay epoch 1.
 
     Returns:
         A dataset of ``(images, labels)`` batches.
@@ -187,12 +207,19 @@ def make_dataset(
     Introduced in chapter 7, training.
     """
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    stream = None if seed is None else epoch_seed(seed, epoch)
     if shuffle:
-        dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+        dataset = dataset.shuffle(len(images), seed=stream, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    if max_shift:
+    if max_shift and stream is None:
         dataset = dataset.map(
-            lambda x, y: (random_shift(x, max_shift, seed), y),
+            lambda x, y: (random_shift(x, max_shift), y), num_parallel_calls=tf.data.AUTOTUNE
+        )
+    elif max_shift:
+        # Batch i of the stream is shifted by the stateless pair (stream, i): repeatable
+        # whatever order the parallel map runs in.
+        dataset = dataset.enumerate().map(
+            lambda i, batch: (random_shift(batch[0], max_shift, [stream, i]), batch[1]),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return dataset.prefetch(tf.data.AUTOTUNE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from capsnet_lib.losses import check_labels
 from capsnet_lib.ops import safe_norm, squash
 from capsnet_lib.routing import predict_vectors, routing_by_agreement
 
@@ -176,6 +177,8 @@ class Mask(keras.layers.Layer):
         num_classes = poses.shape[1]
         if labels is None:
             labels = tf.argmax(safe_norm(poses, axis=-1), axis=-1)
+        else:
+            labels = check_labels(labels, num_classes)  # (batch,) or (batch, 1), in range
         keep = tf.one_hot(tf.cast(labels, tf.int32), num_classes, dtype=poses.dtype)
         return poses * keep[:, :, None]  # (batch, classes, dim)
 

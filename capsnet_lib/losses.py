@@ -7,16 +7,46 @@ import tensorflow as tf
 
 
 def check_labels(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
-    """Return ``labels`` as int32, failing loudly on a label outside ``[0, num_classes)``.
+    """Return ``labels`` as int32 ``(batch,)``, failing loudly on anything else.
 
-    ``tf.one_hot`` silently maps such a label to a row of zeros (a wrong loss, no
-    error). Eagerly this raises ``ValueError`` naming the label; inside a graph it
-    adds an assertion that fails with the same message.
+    - Shape: ``(batch,)``; ``(batch, 1)`` (what pandas and many loaders give) is squeezed.
+      Any other shape is a ``ValueError``: a one-hot ``(batch, classes)`` would otherwise
+      broadcast into a wrong loss without an error.
+    - Values: integer class indices in ``[0, num_classes)``. ``tf.one_hot`` silently maps
+      an out-of-range label to a row of zeros (a wrong loss, no error).
+    - Float labels are accepted when every value is a whole number, else refused: the same
+      rule eagerly (``TypeError``) and inside a graph (an assertion).
+
+    Eagerly the errors are raised at once and name the first bad label; inside a graph
+    they are assertions with the same message and the bad values.
     """
     labels = tf.convert_to_tensor(labels)
+    rank = labels.shape.rank
+    if rank is None:  # a graph input of unknown rank: (batch,) or (batch, 1) flatten alike
+        labels = tf.reshape(labels, [-1])
+    elif rank == 2 and labels.shape[-1] == 1:
+        labels = tf.squeeze(labels, axis=-1)
+    elif rank is not None and rank != 1:
+        raise ValueError(
+            f"labels must be integer class indices shaped (batch,) or (batch, 1); got shape "
+            f"{tuple(labels.shape)}"
+            + (" (one-hot labels? use np.argmax(labels, axis=-1))" if rank == 2 else "")
+        )
+    checks = []
     if not labels.dtype.is_integer:
-        if tf.executing_eagerly() and not np.all(np.mod(labels.numpy(), 1) == 0):
+        if labels.dtype.is_bool or not labels.dtype.is_floating:
             raise TypeError(f"labels must be integer class indices; got dtype {labels.dtype.name}")
+        whole = tf.reduce_all(tf.equal(labels, tf.round(labels)))
+        if tf.executing_eagerly():
+            if not bool(whole):
+                raise TypeError(
+                    f"labels must be integer class indices; got dtype {labels.dtype.name} "
+                    "with fractional values"
+                )
+        else:
+            message = "labels must be integer class indices; got fractional float values:"
+            fractional = tf.boolean_mask(labels, tf.not_equal(labels, tf.round(labels)))
+            checks.append(tf.debugging.Assert(whole, [message, fractional], summarize=8))
     labels = tf.cast(labels, tf.int32)
     if tf.executing_eagerly():
         values = labels.numpy().reshape(-1)
@@ -31,8 +61,31 @@ def check_labels(labels: tf.Tensor, num_classes: int) -> tf.Tensor:
     in_range = tf.logical_not(tf.reduce_any(outside))
     message = f"labels outside [0, {num_classes}) (labels must be integer class indices):"
     bad = tf.boolean_mask(labels, outside)
-    with tf.control_dependencies([tf.debugging.Assert(in_range, [message, bad], summarize=8)]):
+    checks.append(tf.debugging.Assert(in_range, [message, bad], summarize=8))
+    with tf.control_dependencies(checks):
         return tf.identity(labels)
+
+
+def check_finite_images(images) -> None:
+    """Raise ``ValueError`` with the count if ``images`` hold NaN or infinite values (eager)."""
+    values = np.asarray(images)
+    if values.dtype.kind == "f":
+        bad = int(np.size(values) - np.count_nonzero(np.isfinite(values)))
+        if bad:
+            raise ValueError(
+                f"images hold {bad} NaN or infinite values: clean or drop those images "
+                "(CapsNet would return NaN probabilities for them)"
+            )
+
+
+def assert_finite_images(images: tf.Tensor) -> tf.Tensor:
+    """Graph-mode :func:`check_finite_images`: an assertion with the count, then the images."""
+    bad = tf.reduce_sum(tf.cast(tf.logical_not(tf.math.is_finite(images)), tf.int32))
+    check = tf.debugging.Assert(
+        tf.equal(bad, 0), ["images hold NaN or infinite values; count:", bad]
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(images)
 
 
 def margin_loss(

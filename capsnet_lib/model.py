@@ -10,7 +10,13 @@ import numpy as np
 import tensorflow as tf
 
 from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules
-from capsnet_lib.losses import check_labels, margin_loss, reconstruction_loss
+from capsnet_lib.losses import (
+    assert_finite_images,
+    check_finite_images,
+    check_labels,
+    margin_loss,
+    reconstruction_loss,
+)
 from capsnet_lib.ops import safe_norm
 from capsnet_lib.precision import PRECISIONS, resolve_precision
 
@@ -238,7 +244,7 @@ class CapsNet(keras.Model):
             )
         if sample_weight is not None:
             raise ValueError("CapsNet does not support sample weights")
-        return images, labels
+        return images, check_labels(labels, self.config.num_classes)  # (batch,) int32
 
     def _record(self, loss, margin, reconstruction, labels, lengths):
         self.loss_tracker.update_state(loss)
@@ -272,6 +278,7 @@ class CapsNet(keras.Model):
     def _check_arrays(self, x, y=None):
         if isinstance(x, np.ndarray | tf.Tensor):
             self._check_images(x)
+            check_finite_images(x)
         if isinstance(y, np.ndarray | tf.Tensor | list):
             check_labels(np.asarray(y), self.config.num_classes)
             if hasattr(x, "shape") and len(y) != x.shape[0]:
@@ -303,8 +310,10 @@ class CapsNet(keras.Model):
 
         def check(*batch):
             images, labels, weights = keras.utils.unpack_x_y_sample_weight(batch)
+            if isinstance(images, tf.Tensor) and images.dtype.is_floating:
+                images = assert_finite_images(images)
             if labels is None:
-                return batch[0] if len(batch) == 1 else batch
+                return images
             labels = check_labels(labels, num_classes)
             return (images, labels) if weights is None else (images, labels, weights)
 
@@ -316,6 +325,8 @@ class CapsNet(keras.Model):
 
     def predict(self, x, *args, **kwargs):
         self._check_arrays(x)
+        if isinstance(x, tf.data.Dataset):
+            x = self._checked_dataset(x)
         return super().predict(x, *args, **kwargs)
 
 

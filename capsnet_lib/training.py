@@ -3,17 +3,44 @@
 from __future__ import annotations
 
 import json
+import math
+import secrets
 import sys
 import zipfile
 from pathlib import Path
 
 import keras
 
-from capsnet_lib.checkpoints import MODEL_NAME, EpochCheckpoint, latest_checkpoint
-from capsnet_lib.data import load_mnist, make_dataset
+from capsnet_lib.checkpoints import (
+    BEST_NAME,
+    EpochCheckpoint,
+    RunLock,
+    atomic_write,
+    latest_checkpoint,
+    remove_leftovers,
+)
+from capsnet_lib.data import epoch_seed, load_mnist, make_dataset
 from capsnet_lib.model import CapsNet
 
 CONFIG_NAME = "config.json"
+SETTINGS_NAME = "settings.json"
+# Settings a resumed run may not change: they shape the data, the schedule or the loss.
+RESUME_KEYS = (
+    "batch_size",
+    "limit",
+    "learning_rate",
+    "decay",
+    "decay_steps",
+    "decay_rate",
+    "max_shift",
+    "seed",
+    "reconstruction_weight",
+    "precision",
+    "m_plus",
+    "m_minus",
+    "lambda_",
+    "weight_stddev",
+)
 ARCHITECTURE_KEYS = (
     "routing_iterations",
     "num_classes",
@@ -61,6 +88,50 @@ def check_same_architecture(saved: dict, wanted: dict, where: str) -> None:
                 f"{where} holds a CapsNet with {key}={saved[key]}, not {wanted[key]}: "
                 "use the same settings, or another output folder"
             )
+
+
+def restore_best_weights(out_dir: Path, folder: Path, state: dict, model) -> None:
+    """Write ``best.weights.h5`` again if the run stopped between a best epoch's checkpoint
+    and its best weights (the checkpoint is written first)."""
+    best_path = Path(out_dir) / BEST_NAME
+    if state.get("best_epoch") != state["epoch"]:
+        return
+    if best_path.is_file() and best_path.stat().st_mtime >= (folder / "state.json").stat().st_mtime:
+        return
+    atomic_write(best_path, model.save_weights)
+
+
+def write_settings(out_dir: Path, settings: dict) -> None:
+    """Record a run's settings (``settings.json``), so that a resumed run can be checked."""
+    text = json.dumps(settings, indent=1, default=str)
+    atomic_write(Path(out_dir) / SETTINGS_NAME, lambda tmp: Path(tmp).write_text(text))
+
+
+def read_settings(out_dir: Path) -> dict:
+    """The settings a run started with (empty for runs older than the record)."""
+    path = Path(out_dir) / SETTINGS_NAME
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def check_same_settings(recorded: dict, wanted: dict, out_dir: Path) -> None:
+    """Refuse to resume with settings other than the run's, listing every difference."""
+    differences = []
+    for key in RESUME_KEYS:
+        if key not in recorded:
+            continue
+        before, now = recorded[key], wanted.get(key, recorded[key])
+        same = before == now or (
+            isinstance(before, float | int)
+            and isinstance(now, float | int)
+            and math.isclose(before, now, rel_tol=1e-12)
+        )
+        if not same:
+            differences.append(f"{key} {before} -> {now}")
+    if differences:
+        raise ValueError(
+            f"{out_dir} holds a run started with other settings ({'; '.join(differences)}): "
+            "resume with the run's settings, or train into another --out"
+        )
 
 
 def _listify(value):
@@ -117,43 +188,82 @@ def train(
     settings.setdefault("precision", "auto")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    if seed is not None:
-        keras.utils.set_random_seed(seed)
-    found = latest_checkpoint(out_dir)
-    if found is not None:
-        folder, state = found
-        model = keras.models.load_model(folder / MODEL_NAME)
-        check_same_architecture(
-            model.get_config(), {"routing_iterations": routing_iterations, **settings}, str(out_dir)
-        )
-        initial_epoch, history, best = state["epoch"], state["history"], state["best"]
-    else:
-        model = CapsNet(routing_iterations=routing_iterations, **settings)
-        if init_weights is not None:
-            model.set_weights(initial_weights(init_weights, model).get_weights())
-        model.compile(optimizer=paper_optimizer(learning_rate, decay, decay_steps, decay_rate))
-        (out_dir / CONFIG_NAME).write_text(json.dumps(model.get_config(), indent=1))
-        initial_epoch, history, best = 0, [], None
-    if initial_epoch >= epochs:
-        return model, history
-    mnist = load_mnist(limit=limit)
-    train_data = make_dataset(
-        mnist.x_train, mnist.y_train, batch_size, shuffle=True, max_shift=max_shift, seed=seed
-    )
-    valid_data = make_dataset(mnist.x_valid, mnist.y_valid, batch_size, shuffle=False)
-    if verbose == "auto":
-        verbose = 1 if sys.stdout.isatty() else 2
-    checkpoint = EpochCheckpoint(out_dir, history, best=best)
-    model.fit(
-        train_data,
-        validation_data=valid_data,
-        epochs=epochs,
-        initial_epoch=initial_epoch,
-        callbacks=[checkpoint],
-        shuffle=False,  # the dataset shuffles itself
-        verbose=verbose,
-    )
-    return model, checkpoint.history
+    with RunLock(out_dir):
+        remove_leftovers(out_dir)
+        run_settings = {
+            "batch_size": batch_size,
+            "routing_iterations": routing_iterations,
+            "limit": limit,
+            "learning_rate": learning_rate,
+            "decay": decay,
+            "decay_steps": decay_steps,
+            "decay_rate": decay_rate,
+            "max_shift": max_shift,
+            "seed": seed,
+            **settings,
+        }
+        found = latest_checkpoint(out_dir)
+        if found is not None:
+            folder, state, model = found
+            recorded = read_settings(out_dir)
+            if seed is None and recorded.get("seed") is not None:
+                seed = run_settings["seed"] = recorded["seed"]  # continue the run's stream
+            check_same_settings(recorded, run_settings, out_dir)
+            check_same_architecture(
+                model.get_config(),
+                {"routing_iterations": routing_iterations, **settings},
+                str(out_dir),
+            )
+            initial_epoch, history, best = state["epoch"], state["history"], state["best"]
+            best_epoch = state.get("best_epoch")
+            restore_best_weights(out_dir, folder, state, model)
+        else:
+            if seed is None:  # drawn once and recorded, so that a resumed run continues it
+                seed = run_settings["seed"] = secrets.randbelow(2**31)
+            keras.utils.set_random_seed(seed)
+            model = CapsNet(routing_iterations=routing_iterations, **settings)
+            if init_weights is not None:
+                model.set_weights(initial_weights(init_weights, model).get_weights())
+            model.compile(optimizer=paper_optimizer(learning_rate, decay, decay_steps, decay_rate))
+            atomic_write(
+                out_dir / CONFIG_NAME,
+                lambda tmp: Path(tmp).write_text(json.dumps(model.get_config(), indent=1)),
+            )
+            config = model.get_config()
+            write_settings(
+                out_dir, {**{k: config[k] for k in RESUME_KEYS if k in config}, **run_settings}
+            )
+            initial_epoch, history, best, best_epoch = 0, [], None, None
+        if initial_epoch >= epochs:
+            return model, history
+        mnist = load_mnist(limit=limit)
+        valid_data = make_dataset(mnist.x_valid, mnist.y_valid, batch_size, shuffle=False)
+        if verbose == "auto":
+            verbose = 1 if sys.stdout.isatty() else 2
+        checkpoint = EpochCheckpoint(out_dir, history, best=best, best_epoch=best_epoch)
+        for epoch in range(initial_epoch, epochs):
+            # Each epoch's order and shifts follow from (seed, epoch): two runs with one seed
+            # see the same batches, and a resumed run goes on where the first one stopped.
+            train_data = make_dataset(
+                mnist.x_train,
+                mnist.y_train,
+                batch_size,
+                shuffle=True,
+                max_shift=max_shift,
+                seed=seed,
+                epoch=epoch,
+            )
+            keras.utils.set_random_seed(epoch_seed(seed, epoch))
+            model.fit(
+                train_data,
+                validation_data=valid_data,
+                epochs=epoch + 1,
+                initial_epoch=epoch,
+                callbacks=[checkpoint],
+                shuffle=False,  # the dataset shuffles itself
+                verbose=verbose,
+            )
+        return model, checkpoint.history
 
 
 def initial_weights(source: str | Path, like: CapsNet) -> CapsNet:
