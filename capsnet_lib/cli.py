@@ -128,8 +128,8 @@ def run_train(args: argparse.Namespace) -> None:
     from capsnet_lib.precision import resolve_precision
     from capsnet_lib.training import train
 
-    precision, reason = resolve_precision(args.precision)
-    print(f"precision: {precision} ({reason})", flush=True)
+    chosen, reason = resolve_precision(args.precision)
+    print(f"precision: {chosen} ({reason})", flush=True)
     _, history = train(
         args.out,
         args.epochs,
@@ -141,7 +141,7 @@ def run_train(args: argparse.Namespace) -> None:
         max_shift=args.max_shift,
         seed=args.seed,
         reconstruction_weight=args.reconstruction_weight,
-        precision=precision,
+        precision=args.precision,  # recorded as asked ("auto"), so a resume matches it
         xla_routing=args.xla_routing,
         decay_steps=args.decay_steps,
         decay_rate=args.decay_rate,

@@ -1,13 +1,18 @@
 """Export the best weights of a training run as the shipped float16 pretrained weights.
 
     python tools/export_weights.py runs/pretrained --command "python -m capsnet_lib train ..."
-        [--console runs/pretrained.log] [--hardware "2-core CPU ..."]
+        [--console runs/pretrained.log] [--hardware "2-core CPU ..."] [--continues-shipped]
 
 Picks ``best.weights.h5`` (chosen by validation accuracy, never by test accuracy), writes
 ``capsnet_lib/weights/capsnet-mnist.npz`` + ``.json`` (config, SHA-256, the run's facts)
 and copies the run's ``log.csv`` beside them. Then it measures the test accuracy on all
 10,000 MNIST test images twice, with the float32 weights and with the shipped float16 ones,
 and records both in the JSON (the reproduction page reads them from there).
+
+With ``--continues-shipped`` (a run started with ``--init-weights pretrained``), the shipped
+weights' record and log become stage 1 (``capsnet-mnist-stage1.json`` and
+``capsnet-mnist-stage1-log.csv``) and the JSON lists both stages, each with its command,
+schedule, epochs and times, so that the reproduction page shows the whole history.
 """
 
 from __future__ import annotations
@@ -22,7 +27,12 @@ from capsnet_lib.data import load_mnist
 from capsnet_lib.model import CapsNet
 from capsnet_lib.plotting import read_log
 from capsnet_lib.pretrained import META_NAME, WEIGHTS_DIR, export_pretrained, load_pretrained
-from capsnet_lib.training import load_trained
+from capsnet_lib.training import SETTINGS_NAME, load_trained
+
+STAGE1_META = "capsnet-mnist-stage1.json"
+STAGE1_LOG = "capsnet-mnist-stage1-log.csv"
+LOG_NAME = "capsnet-mnist-log.csv"
+SCHEDULE_KEYS = ("learning_rate", "decay", "decay_steps", "decay_rate", "batch_size")
 
 
 def epoch_seconds(console: Path) -> list[int]:
@@ -40,6 +50,28 @@ def test_accuracy(model, mnist) -> float:
     return float(results["accuracy"])
 
 
+def keep_shipped_as_stage1() -> dict:
+    """Copy the shipped weights' record and log to the stage-1 files; return stage 1."""
+    shipped = json.loads((WEIGHTS_DIR / META_NAME).read_text())
+    if "stages" in shipped:
+        raise SystemExit("the shipped weights already have stages: extend this tool first")
+    stage = {k: v for k, v in shipped.items() if k not in ("config", "sha256")}
+    stage.setdefault(
+        "schedule",
+        {
+            "learning_rate": 1e-3,
+            "decay": True,
+            "decay_steps": 2000,
+            "decay_rate": 0.96,
+            "batch_size": 128,
+        },
+    )
+    stage["log"] = STAGE1_LOG
+    (WEIGHTS_DIR / STAGE1_META).write_text(json.dumps(stage, indent=1) + "\n")
+    shutil.copy(WEIGHTS_DIR / LOG_NAME, WEIGHTS_DIR / STAGE1_LOG)
+    return stage
+
+
 def main() -> None:
     """Export ``RUN/best.weights.h5`` and ``RUN/log.csv`` into the package, then measure them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -47,7 +79,15 @@ def main() -> None:
     parser.add_argument("--command", default="", help="the training command, for the record")
     parser.add_argument("--console", type=Path, help="the run's console output (epoch times)")
     parser.add_argument("--hardware", default="", help="where it ran, for the record")
+    parser.add_argument(
+        "--continues-shipped",
+        action="store_true",
+        help="the run fine-tuned the shipped weights: keep their record as stage 1",
+    )
     args = parser.parse_args()
+    stages = []
+    if args.continues_shipped:
+        stages = [keep_shipped_as_stage1()]
     model = load_trained(args.run)
     model.compile(optimizer="adam")
     log = read_log(args.run / "log.csv")
@@ -62,8 +102,15 @@ def main() -> None:
     }
     if args.console:
         facts["epoch_seconds"] = epoch_seconds(args.console)
+    settings_path = args.run / SETTINGS_NAME
+    settings = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
+    facts["schedule"] = {k: settings[k] for k in SCHEDULE_KEYS if k in settings}
+    if stages:
+        stage = {k: facts[k] for k in ("command", "hardware", "epochs_trained", "schedule")}
+        stage["epoch_seconds"] = facts.get("epoch_seconds", [])
+        facts["stages"] = [*stages, {**stage, "log": LOG_NAME}]
     export_pretrained(model, WEIGHTS_DIR, **facts)
-    shutil.copy(args.run / "log.csv", WEIGHTS_DIR / "capsnet-mnist-log.csv")
+    shutil.copy(args.run / "log.csv", WEIGHTS_DIR / LOG_NAME)
     mnist = load_mnist()
     meta_path = WEIGHTS_DIR / META_NAME
     meta = json.loads(meta_path.read_text())
