@@ -347,3 +347,20 @@ def test_chapter_screenshot(site, visit):
     assert f"/blob/main/{notebook}" in colab.first.get_attribute("href")
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{Path(CHAPTER_SCREENSHOT).stem}.png"))
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR",
+        "I0000 00:00:1796080846.698124    2354 cudart_stub.cc:31] Could not find cuda drivers on "
+        "your machine, GPU will not be used.",
+        "E0000 00:00:1796080846.920194    2354 cuda_platform.cc:52] failed call to cuInit: "
+        "INTERNAL: CUDA error",
+        "oneDNN custom operations are on. You may see slightly different numerical results",
+        "I0000 00:00:17 11040 service.cc:153] XLA service 0x7faa200d3d70 initialized",
+    ],
+)
+def test_startup_noise_pattern_catches_what_other_machines_printed(line):
+    assert STARTUP_NOISE.search(line)
+    assert not STARTUP_NOISE.search("test accuracy: 0.9945 on 10,000 images")
