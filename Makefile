@@ -40,8 +40,10 @@ lint: setup
 unit: setup
 	$(BIN)/python -m pytest tests -m "not site and not student"
 
+## notebooks: every chapter under nbval; tests/conftest.py records what each code cell printed or
+## raised in _build/executed/, which student-test then uses instead of running the chapter again
 notebooks: setup
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider -p tests.conftest
 
 ## notebooks-oldest: every chapter under nbval on the oldest TensorFlow/Keras allowed
 notebooks-oldest: setup-oldest
@@ -76,6 +78,8 @@ site-test: setup
 student: setup
 	$(BIN)/python tools/student_edition.py notebooks dist/student
 
+## student-test: after `notebooks` (in `test`), it judges the checks on the solutions on nbval's
+## record; alone, or with a stale record, it executes the chapters itself (the same result, slower)
 student-test: setup
 	$(BIN)/python -m pytest tests -m student
 

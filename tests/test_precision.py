@@ -93,9 +93,15 @@ def test_mixed_float16_scales_the_loss():
     assert all(changed)  # no step skipped for an overflow: every variable moved
 
 
+# XLA compiles the whole step on the CPU slowly (minutes for the paper's 256-filter
+# convolutions); a narrower CapsNet has the same structure: convolutions, primary capsules,
+# routing, mask, decoder and both losses.
+SMALL = dict(routing_iterations=2, conv_filters=32, primary_maps=4, decoder_units=(64, 128))
+
+
 def fit_losses(jit_compile: bool) -> list[float]:
     keras.utils.set_random_seed(5)
-    model = cl.CapsNet(routing_iterations=2)
+    model = cl.CapsNet(**SMALL)
     model.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=jit_compile)
     data = tf.data.Dataset.from_tensor_slices((X, Y)).batch(4)
     return model.fit(data, epochs=3, verbose=0).history["loss"]
@@ -116,7 +122,7 @@ def test_xla_train_step_matches_the_uncompiled_one():
 
 def test_xla_train_step_refuses_a_label_out_of_range():
     """XLA drops graph assertions; the label check runs in the input pipeline instead."""
-    model = cl.CapsNet(routing_iterations=2)
+    model = cl.CapsNet(**SMALL)
     model.compile(optimizer="adam", jit_compile=True)
     labels = Y.copy()
     labels[5] = 12

@@ -6,7 +6,13 @@ real in quick mode, every check passes on the original notebook and fails on the
 edition's stub. The tool itself is tested on tests/fixtures/99_fixture.ipynb, a tiny chapter
 with three correct exercises and one whose check is deliberately broken.
 
+The original notebooks are the ones nbval runs (`make notebooks`): where nbval left a record of
+that execution for the same notebook, library and environment (tests/conftest.py), the checks
+are judged on it instead of running the original a second time. The student edition is always
+executed here.
+
     pytest tests -m student                             # all of it (`make student-test`)
+    STUDENT_TEST_RECORD=0 pytest tests -m student       # execute the originals too, ignoring nbval's record
     STUDENT_TEST_PARALLEL=0 pytest tests -m student     # run the two editions one after the other
 """
 
@@ -18,6 +24,7 @@ import importlib.util
 import json
 import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -139,15 +146,15 @@ async def _execute(nb, cwd: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def execute_both(original, student, cwd: Path):
-    """Execute the two editions, at the same time unless STUDENT_TEST_PARALLEL=0."""
+def execute_all(notebooks, cwd: Path) -> list[nbformat.NotebookNode]:
+    """Execute the notebooks, at the same time unless STUDENT_TEST_PARALLEL=0."""
 
-    async def both():
+    async def run():
         if os.environ.get("STUDENT_TEST_PARALLEL", "1") == "0":
-            return [await _execute(original, cwd), await _execute(student, cwd)]
-        return await asyncio.gather(_execute(original, cwd), _execute(student, cwd))
+            return [await _execute(nb, cwd) for nb in notebooks]
+        return await asyncio.gather(*(_execute(nb, cwd) for nb in notebooks))
 
-    return asyncio.run(both())
+    return list(asyncio.run(run()))
 
 
 def error_of(cell) -> str | None:
@@ -273,30 +280,50 @@ def test_student_edition_holds_no_solution(chapter):
 _runs: dict[Path, tuple] = {}
 
 
-def run_chapter(path: Path):
-    """Execute the original and the student edition once per test session (both tests use it)."""
+def run_chapter(path: Path, nbval_record):
+    """The original, executed, and the student edition, executed, once per test session.
+
+    The original's outputs come from nbval's record of its run when there is a current one
+    (the ``nbval_record`` fixture, tests/conftest.py); otherwise it is executed here too.
+    Returns (original, student edition, roles, exercises, where the original's outputs come from).
+    """
     if path not in _runs:
         original = read(path)
         student, exercises = se.student_edition(original, path.name)
-        executed = execute_both(original, student, path.parent)
-        _runs[path] = (*executed, roles(original, exercises), exercises)
+        recorded, source = nbval_record(path)
+        if recorded is not None:
+            [executed_student] = execute_all([student], path.parent)
+            executed_original = recorded
+        else:
+            executed_original, executed_student = execute_all([original, student], path.parent)
+            source = f"executed here ({source})"
+        _runs[path] = (
+            executed_original,
+            executed_student,
+            roles(original, exercises),
+            exercises,
+            source,
+        )
     return _runs[path]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_checks_pass_on_solutions(chapter):
-    original, _, cell_roles, exercises = run_chapter(NOTEBOOKS / chapter)
+def test_checks_pass_on_solutions(chapter, nbval_record):
+    original, _, cell_roles, exercises, source = run_chapter(NOTEBOOKS / chapter, nbval_record)
+    print(f"{chapter}: the original's outputs: {source}")
     problems = problems_with_solutions(original, cell_roles)
-    assert not problems, "\n".join(["the original notebook, run in quick mode:", *problems])
+    assert not problems, "\n".join(
+        [f"the original notebook, run in quick mode ({source}):", *problems]
+    )
     checks = [c for c in original.cells if cell_roles[c.id][0] == "check"]
     assert len(checks) == len(exercises)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_checks_fail_on_stubs(chapter):
-    _, student, cell_roles, _ = run_chapter(NOTEBOOKS / chapter)
+def test_checks_fail_on_stubs(chapter, nbval_record):
+    _, student, cell_roles, _, _ = run_chapter(NOTEBOOKS / chapter, nbval_record)
     problems = problems_with_stubs(student, cell_roles)
     assert not problems, "\n".join(["the student edition, run in quick mode:", *problems])
 
@@ -548,9 +575,59 @@ def test_command_line_reports_broken_markup(tmp_path, fixture_nb, capsys):
 def test_fixture_checks_run_for_real(fixture_nb):
     """The execution tests catch the fixture's broken check, and only it."""
     student, exercises = se.student_edition(fixture_nb, FIXTURE.name)
-    original, student = execute_both(fixture_nb, student, FIXTURE.parent)
+    original, student = execute_all([fixture_nb, student], FIXTURE.parent)
     cell_roles = roles(fixture_nb, exercises)
     assert problems_with_solutions(original, cell_roles) == []
     problems = problems_with_stubs(student, cell_roles)
     assert len(problems) == 1 and "the check of ch99-ex4 passed" in problems[0], problems
     assert "done" in printed(student.cells[-1])
+
+
+@pytest.mark.slow
+def test_nbval_record_of_the_fixture(fixture_nb, nbval_record, tmp_path, monkeypatch):
+    """nbval's record (tests/conftest.py) shows a check passing, or failing, as running does.
+
+    nbval runs the fixture and a copy with a wrong solution; the checks are judged on what it
+    recorded; a record no longer matches once the notebook changes.
+    """
+    folder, records = tmp_path / "notebooks", tmp_path / "records"
+    folder.mkdir()
+    wrong = copy.deepcopy(fixture_nb)
+    triple = "def double(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION"
+    _cell(wrong, "return 2 * x").source = triple
+    right_path, wrong_path = folder / FIXTURE.name, folder / "98_wrong.ipynb"
+    nbformat.write(fixture_nb, right_path)
+    nbformat.write(wrong, wrong_path)
+    monkeypatch.setenv("CAPSNET_EXECUTED_DIR", str(records))
+    monkeypatch.delenv("STUDENT_TEST_RECORD", raising=False)
+    assert nbval_record(right_path)[0] is None
+    nbval = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env"]
+    result = subprocess.run(
+        [*nbval, "-p", "tests.conftest", "-p", "no:cacheprovider", "-q", str(folder)],
+        cwd=ROOT,
+        env={**kernel_env(), "CAPSNET_EXECUTED_DIR": str(records)},
+        capture_output=True,
+        text=True,
+    )
+    assert "98_wrong.ipynb::Cell 3" in result.stdout, result.stdout[-3000:]  # nbval fails 99.1
+
+    right, note = nbval_record(right_path)
+    assert right is not None, f"{note}\n{result.stdout[-3000:]}"
+    _, exercises = se.student_edition(fixture_nb, FIXTURE.name)
+    assert problems_with_solutions(right, roles(fixture_nb, exercises)) == []
+    assert "Exercise 99.3: correct" in printed(_cell(right, 'check("99.3"'))
+    assert printed(right.cells[-1]) == "done\n"
+
+    recorded_wrong, note = nbval_record(wrong_path)
+    assert recorded_wrong is not None, note
+    _, exercises = se.student_edition(wrong, wrong_path.name)
+    assert problems_with_solutions(recorded_wrong, roles(wrong, exercises)) == [
+        "cell 9: the check cell of ch99-ex1 raised ExerciseNotSolved: Exercise 99.1: not right yet:"
+        " double(3) should be 6, not 9"
+    ]
+
+    nbformat.write(wrong, right_path)  # the notebook changed since nbval ran it
+    stale, note = nbval_record(right_path)
+    assert stale is None and note.startswith("stale nbval record") and "notebook" in note
+    monkeypatch.setenv("STUDENT_TEST_RECORD", "0")
+    assert nbval_record(wrong_path) == (None, "STUDENT_TEST_RECORD=0")
