@@ -20,6 +20,8 @@ def run(*args, **kwargs):
 
 
 def epochs_logged(out):
+    if not (out / "log.csv").exists():
+        return []
     with open(out / "log.csv") as file:
         return [int(row["epoch"]) for row in csv.DictReader(file)]
 
@@ -112,3 +114,54 @@ def test_missing_mnist_is_a_one_line_error(tmp_path):
     result = run("train", "--out", str(tmp_path / "o"), "--epochs", "1", *TINY, env=env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "not found in" in result.stderr and "CAPSNET_DATA_DIR" in result.stderr
+
+
+# A run killed on purpose inside the checkpoint's write window: the process SIGKILLs itself
+# at a chosen rename of capsnet_lib.checkpoints, as a power cut or `kill -9` could.
+KILLER = """
+import os, signal, sys
+import capsnet_lib.checkpoints as checkpoints
+from capsnet_lib import cli
+
+target = sys.argv[1]
+real_replace = os.replace
+
+def replace(src, dst):
+    if os.path.basename(str(dst)) == target:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst)
+
+checkpoints.os.replace = replace
+sys.exit(cli.main(sys.argv[2:]))
+"""
+
+
+@pytest.mark.parametrize(
+    "killed_at, logged_before",
+    [
+        ("epoch-0002", [1]),  # epoch 2 written under its temporary name, not yet renamed
+        ("best.weights.h5", []),  # epoch 1's checkpoint in place; best weights, log not yet
+    ],
+)
+def test_kill_9_inside_the_checkpoint_write_loses_nothing(tmp_path, killed_at, logged_before):
+    out = tmp_path / "run"
+    args = ["train", "--out", str(out), "--epochs", "3", *TINY]
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLER, killed_at, *args], capture_output=True, text=True
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert epochs_logged(out) == logged_before
+    assert list(out.glob(".checkpoint-*")) or list(out.glob(".tmp-*")) or killed_at != "epoch-0002"
+    result = run(*args)
+    assert result.returncode == 0, result.stderr
+    assert epochs_logged(out) == [1, 2, 3]  # every epoch logged once
+    assert not list(out.glob(".checkpoint-*")) and not list(out.glob(".tmp-*"))
+    assert (out / "best.weights.h5").is_file()
+
+
+def test_evaluate_of_the_shipped_weights_reports_their_accuracy():
+    """Not just the format: the shipped weights score above 98% on 500 test images."""
+    result = run("evaluate", "--limit", "500")
+    assert result.returncode == 0, result.stderr
+    accuracy = float(re.search(r"^test accuracy: ([01]\.\d{4})$", result.stdout, re.M).group(1))
+    assert accuracy >= 0.98, result.stdout
