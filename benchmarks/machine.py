@@ -28,22 +28,16 @@ from capsnet_lib.precision import (
     choose_precision,
     cpu_flags,
     cpu_model,
+    cpuinfo,
     gpu_compute_capabilities,
 )
 
 FLAGS_OF_INTEREST = ("avx2", "avx512f", "avx512_bf16", "amx_bf16")
 
 
-def cpu_id(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+def cpu_id(path: str | Path = "/proc/cpuinfo") -> str:
     """Vendor, family and model numbers (a hypervisor may hide the marketing name)."""
-    try:
-        text = Path(cpuinfo).read_text()
-    except OSError:
-        return ""
-    found = {}
-    for line in text.split("\n\n")[0].splitlines():
-        key, _, value = line.partition(":")
-        found[key.strip()] = value.strip()
+    found = cpuinfo(path)
     parts = [found.get("vendor_id", "")]
     parts += [f"{key} {found[key]}" for key in ("cpu family", "model") if key in found]
     return " ".join(p for p in parts if p)

@@ -97,8 +97,6 @@ def latest_checkpoint(out_dir: Path):
     A checkpoint that cannot be read (a truncated write, a full disk, a damaged file) is
     skipped with a warning naming it, and the one before it is used.
     """
-    import keras
-
     for folder in reversed(finished_checkpoints(out_dir)):
         try:
             state = json.loads((folder / STATE_NAME).read_text())

@@ -17,51 +17,35 @@ def positive_int(text: str) -> int:
     return value
 
 
-def _number(text: str) -> float:
+def _number_in_range(text: str, convert, in_range, wanted: str):
+    """``convert(text)`` if finite and ``in_range``; else an argparse error naming ``wanted``."""
     try:
-        value = float(text)
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number, got {text}")
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
+    if not (math.isfinite(value) and in_range(value)):
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
     return value
 
 
 def positive_float(text: str) -> float:
     """argparse type: a finite number > 0 (a learning rate)."""
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
-    return value
+    return _number_in_range(text, float, lambda v: v > 0, "a finite number greater than 0")
 
 
 def non_negative_float(text: str) -> float:
     """argparse type: a finite number >= 0 (a loss weight)."""
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
-    return value
+    return _number_in_range(text, float, lambda v: v >= 0, "a finite number, 0 or more")
 
 
 def decay_factor(text: str) -> float:
     """argparse type: a factor in (0, 1] (1: no decay)."""
-    value = _number(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
-    return value
+    return _number_in_range(text, float, lambda v: 0 < v <= 1, "a number in (0, 1]")
 
 
 def shift(text: str) -> int:
     """argparse type: a shift in pixels, 0 to 13 (an MNIST digit is 28 pixels wide)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"must be a whole number of pixels, got {text!r}"
-        ) from None
-    if not 0 <= value <= 13:
-        raise argparse.ArgumentTypeError(f"must be 0 to 13 pixels, got {text}")
-    return value
+    return _number_in_range(text, int, lambda v: 0 <= v <= 13, "a whole number of pixels, 0 to 13")
 
 
 def build_parser() -> argparse.ArgumentParser:

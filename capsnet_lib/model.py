@@ -222,7 +222,12 @@ class CapsNet(keras.Model):
 
         The decoder is masked by ``labels`` when ``training``, by the prediction otherwise.
         """
-        labels = check_labels(labels, self.config.num_classes)
+        return self._losses_of_checked(
+            images, check_labels(labels, self.config.num_classes), training
+        )
+
+    def _losses_of_checked(self, images, labels, training: bool):
+        """:meth:`compute_losses` for labels already checked (``(batch,)`` int32)."""
         poses = self.digit_poses(images, training=training)
         lengths = safe_norm(poses, axis=-1)
         masked = self.mask(poses, labels) if training else self.mask(poses)
@@ -244,7 +249,7 @@ class CapsNet(keras.Model):
             )
         if sample_weight is not None:
             raise ValueError("CapsNet does not support sample weights")
-        return images, check_labels(labels, self.config.num_classes)  # (batch,) int32
+        return images, check_labels(labels, self.config.num_classes)  # checked once a step
 
     def _record(self, loss, margin, reconstruction, labels, lengths):
         self.loss_tracker.update_state(loss)
@@ -256,7 +261,7 @@ class CapsNet(keras.Model):
     def train_step(self, data):
         images, labels = self._unpack(data)
         with tf.GradientTape() as tape:
-            loss, margin, reconstruction, lengths = self.compute_losses(
+            loss, margin, reconstruction, lengths = self._losses_of_checked(
                 images, labels, training=True
             )
             # Replicas' gradients are summed: scale so that they average instead.
@@ -270,12 +275,17 @@ class CapsNet(keras.Model):
 
     def test_step(self, data):
         images, labels = self._unpack(data)
-        loss, margin, reconstruction, lengths = self.compute_losses(images, labels)
+        loss, margin, reconstruction, lengths = self._losses_of_checked(
+            images, labels, training=False
+        )
         return self._record(loss, margin, reconstruction, labels, lengths)
 
-    # -- eager checks of array inputs, before Keras traces anything -------------------
+    # -- checks of the inputs, before Keras traces anything ----------------------------
 
-    def _check_arrays(self, x, y=None):
+    def _checked_inputs(self, x, y=None):
+        """Check arrays eagerly; return ``x``, a dataset wrapped by :meth:`_checked_dataset`."""
+        if isinstance(x, tf.data.Dataset):
+            return self._checked_dataset(x)
         if isinstance(x, np.ndarray | tf.Tensor):
             self._check_images(x)
             check_finite_images(x)
@@ -283,21 +293,7 @@ class CapsNet(keras.Model):
             check_labels(np.asarray(y), self.config.num_classes)
             if hasattr(x, "shape") and len(y) != x.shape[0]:
                 raise ValueError(f"{x.shape[0]} images but {len(y)} labels")
-
-    def fit(self, x=None, y=None, *args, **kwargs):
-        self._check_arrays(x, y)
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself (make_dataset)
-            x = self._checked_dataset(x)
-        if isinstance(kwargs.get("validation_data"), tf.data.Dataset):
-            kwargs["validation_data"] = self._checked_dataset(kwargs["validation_data"])
-        return super().fit(x, y, *args, **kwargs)
-
-    def evaluate(self, x=None, y=None, *args, **kwargs):
-        self._check_arrays(x, y)
-        if isinstance(x, tf.data.Dataset):
-            x = self._checked_dataset(x)
-        return super().evaluate(x, y, *args, **kwargs)
+        return x
 
     def _checked_dataset(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
         """The dataset with its labels range-checked in the input pipeline.
@@ -319,15 +315,21 @@ class CapsNet(keras.Model):
 
         return dataset.map(check)
 
+    def fit(self, x=None, y=None, *args, **kwargs):
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself (make_dataset)
+        if isinstance(kwargs.get("validation_data"), tf.data.Dataset):
+            kwargs["validation_data"] = self._checked_dataset(kwargs["validation_data"])
+        return super().fit(self._checked_inputs(x, y), y, *args, **kwargs)
+
+    def evaluate(self, x=None, y=None, *args, **kwargs):
+        return super().evaluate(self._checked_inputs(x, y), y, *args, **kwargs)
+
     def train_on_batch(self, x, y=None, *args, **kwargs):
-        self._check_arrays(x, y)
-        return super().train_on_batch(x, y, *args, **kwargs)
+        return super().train_on_batch(self._checked_inputs(x, y), y, *args, **kwargs)
 
     def predict(self, x, *args, **kwargs):
-        self._check_arrays(x)
-        if isinstance(x, tf.data.Dataset):
-            x = self._checked_dataset(x)
-        return super().predict(x, *args, **kwargs)
+        return super().predict(self._checked_inputs(x), *args, **kwargs)
 
 
 def global_mixed_policy() -> str | None:

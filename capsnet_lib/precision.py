@@ -15,26 +15,30 @@ PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 CPU_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def cpu_flags(cpuinfo: str | Path = "/proc/cpuinfo") -> set[str]:
+def cpuinfo(path: str | Path = "/proc/cpuinfo") -> dict[str, str]:
+    """The first processor's fields in ``/proc/cpuinfo`` (empty where it is unreadable)."""
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return {}
+    fields = {}
+    for line in text.split("\n\n")[0].splitlines():
+        key, colon, value = line.partition(":")
+        if colon:
+            fields[key.strip()] = value.strip()
+    return fields
+
+
+def cpu_flags(path: str | Path = "/proc/cpuinfo") -> set[str]:
     """The CPU's feature flags (empty where ``/proc/cpuinfo`` is unreadable, e.g. macOS)."""
-    try:
-        text = Path(cpuinfo).read_text()
-    except OSError:
-        return set()
-    for line in text.splitlines():
-        if line.startswith("flags") and ":" in line:
-            return set(line.split(":", 1)[1].split())
-    return set()
+    return set(cpuinfo(path).get("flags", "").split())
 
 
-def cpu_model(cpuinfo: str | Path = "/proc/cpuinfo") -> str:
+def cpu_model(path: str | Path = "/proc/cpuinfo") -> str:
     """The CPU's model name, or ``platform.processor()`` where ``/proc/cpuinfo`` is missing."""
-    try:
-        for line in Path(cpuinfo).read_text().splitlines():
-            if line.startswith("model name") and ":" in line:
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    name = cpuinfo(path).get("model name")
+    if name:
+        return name
     import platform
 
     return platform.processor() or platform.machine() or "unknown CPU"

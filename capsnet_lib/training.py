@@ -13,6 +13,7 @@ import keras
 
 from capsnet_lib.checkpoints import (
     BEST_NAME,
+    STATE_NAME,
     EpochCheckpoint,
     RunLock,
     atomic_write,
@@ -96,7 +97,7 @@ def restore_best_weights(out_dir: Path, folder: Path, state: dict, model) -> Non
     best_path = Path(out_dir) / BEST_NAME
     if state.get("best_epoch") != state["epoch"]:
         return
-    if best_path.is_file() and best_path.stat().st_mtime >= (folder / "state.json").stat().st_mtime:
+    if best_path.is_file() and best_path.stat().st_mtime >= (folder / STATE_NAME).stat().st_mtime:
         return
     atomic_write(best_path, model.save_weights)
 

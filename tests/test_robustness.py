@@ -3,10 +3,7 @@
 Labels of the wrong shape or kind, NaN pixels, damaged checkpoints, two runs in one folder,
 a resume with other settings, out-of-range options, and repeatability with a seed."""
 
-import json
 import os
-import subprocess
-import sys
 import warnings
 import zipfile
 from pathlib import Path
@@ -18,6 +15,7 @@ import tensorflow as tf
 
 import capsnet_lib as cl
 from capsnet_lib import checkpoints, training
+from tests.test_cli import run  # the command line in a subprocess, as a user runs it
 
 RNG = np.random.default_rng(0)
 X = RNG.uniform(size=(8, 28, 28, 1)).astype("float32")
@@ -180,10 +178,6 @@ def test_resuming_with_other_settings_lists_the_differences(tmp_path):
 # -- repeatability -------------------------------------------------------------------------------
 
 
-def logged(out: Path) -> list[dict]:
-    return json.loads(json.dumps(cl.plotting.read_log(out / "log.csv"), default=list))
-
-
 def test_a_seed_repeats_a_run_and_a_resumed_run_goes_on_where_it_stopped(tmp_path):
     first, second, resumed = tmp_path / "a", tmp_path / "b", tmp_path / "c"
     training.train(first, epochs=2, **TINY)
@@ -214,12 +208,6 @@ def test_epochs_get_their_own_order_and_shifts():
 # -- the command line ----------------------------------------------------------------------------
 
 
-def run_cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "capsnet_lib", *args], capture_output=True, text=True, cwd=cwd
-    )
-
-
 @pytest.mark.parametrize(
     "option, value",
     [
@@ -235,7 +223,7 @@ def run_cli(*args, cwd=None):
     ],
 )
 def test_numeric_options_out_of_range_are_refused(tmp_path, option, value):
-    result = run_cli("train", "--out", str(tmp_path / "run"), "--epochs", "1", option, value)
+    result = run("train", "--out", str(tmp_path / "run"), "--epochs", "1", option, value)
     assert result.returncode == 2
     assert option in result.stderr
     assert not (tmp_path / "run").exists()
@@ -245,12 +233,12 @@ def test_unexpected_errors_are_one_line_and_debug_shows_the_traceback(tmp_path):
     bogus = tmp_path / "model.keras"
     with zipfile.ZipFile(bogus, "w") as archive:
         archive.writestr("config.json", "{not json")
-    result = run_cli("evaluate", "--weights", str(bogus), "--limit", "10")
+    result = run("evaluate", "--weights", str(bogus), "--limit", "10")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("capsnet_lib: error:")
     assert "Traceback" not in result.stderr
-    debug = run_cli("--debug", "evaluate", "--weights", str(bogus), "--limit", "10")
+    debug = run("--debug", "evaluate", "--weights", str(bogus), "--limit", "10")
     assert debug.returncode == 1 and "Traceback" in debug.stderr
 
 
