@@ -15,7 +15,7 @@ from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules  # 
 from capsnet_lib.losses import margin_loss, reconstruction_loss  # noqa: E402
 from capsnet_lib.model import CapsNet, CapsNetConfig  # noqa: E402
 from capsnet_lib.ops import safe_norm, squash  # noqa: E402
-from capsnet_lib.pretrained import load_pretrained  # noqa: E402
+from capsnet_lib.pretrained import load_pretrained, load_pretrained_or_train  # noqa: E402
 from capsnet_lib.routing import predict_vectors, routing_by_agreement  # noqa: E402
 
 __version__ = "0.1.0"
@@ -29,6 +29,7 @@ __all__ = [
     "PrimaryCapsules",
     "load_mnist",
     "load_pretrained",
+    "load_pretrained_or_train",
     "make_dataset",
     "margin_loss",
     "exercises",

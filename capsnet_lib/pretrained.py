@@ -114,3 +114,38 @@ def assign_by_key(model, arrays: dict[str, np.ndarray], source: Path) -> None:
                 f"the model wants {tuple(variable.shape)}"
             )
         variable.assign(arrays[key].astype(np.float32))
+
+
+def load_pretrained_or_train(quick: bool = False, seed: int = 42):
+    """The shipped CapsNet or, in a checkout without its weights, one trained briefly here.
+
+    Chapters 3 to 8 need a trained network to show anything; this lets them run where the
+    shipped weights are missing (a fresh clone of the repository without them, a copy of one
+    notebook). A corrupt file is still an error: only missing weights mean "train".
+
+    Args:
+        quick: Train 15 steps on 480 digits (roughly 50-80% test accuracy, seconds) instead
+            of one epoch on 20,000 (about 98%, minutes on a CPU).
+        seed: Seeds Keras for the brief training.
+
+    Returns:
+        A compiled :class:`~capsnet_lib.CapsNet`.
+
+    Introduced in chapter 3, routing.
+    """
+    import keras
+
+    from capsnet_lib.data import load_mnist
+    from capsnet_lib.model import CapsNet
+
+    try:
+        return load_pretrained()
+    except FileNotFoundError as error:
+        n = 480 if quick else 20_000
+        print(f"{error}; training a CapsNet on {n:,} digits for one epoch instead")
+    keras.utils.set_random_seed(seed)
+    mnist = load_mnist(limit=n)
+    model = CapsNet(routing_iterations=3)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3))
+    model.fit(mnist.x_train[:n], mnist.y_train[:n], batch_size=32, epochs=1, verbose=0)
+    return model

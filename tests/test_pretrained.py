@@ -86,3 +86,23 @@ def test_a_foreign_file_is_named_as_not_ours(tmp_path, name):
     path.write_bytes(b"this is not a weights file" * 100)
     with pytest.raises(ValueError, match=f"{name} is not a (weights|model) file of this library"):
         cl.training.load_trained(path)
+
+
+def test_missing_weights_mean_a_brief_training(monkeypatch, capsys):
+    def missing():
+        raise FileNotFoundError("pretrained weights not found: expected x and y")
+
+    monkeypatch.setattr(pretrained, "load_pretrained", missing)
+    model = cl.load_pretrained_or_train(quick=True)
+    assert "training a CapsNet on 480 digits" in capsys.readouterr().out
+    assert int(model.optimizer.iterations.numpy()) == 15  # 480 digits / batch 32
+    assert model.predict(np.zeros((2, 28, 28, 1), np.float32), verbose=0).shape == (2, 10)
+
+
+def test_corrupt_weights_are_not_replaced_by_a_training(monkeypatch):
+    def corrupt():
+        raise ValueError("capsnet-mnist.npz is corrupt")
+
+    monkeypatch.setattr(pretrained, "load_pretrained", corrupt)
+    with pytest.raises(ValueError, match="corrupt"):
+        cl.load_pretrained_or_train(quick=True)
