@@ -139,6 +139,20 @@ def _listify(value):
     return value if isinstance(value, list | tuple) else [value]
 
 
+class RunProgbar(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, counting epochs out of the whole run ("Epoch 3/30", not "3/3").
+
+    ``train`` calls ``fit`` once per epoch, so ``fit`` alone only knows the epochs up to now.
+    """
+
+    def __init__(self, total_epochs: int):
+        super().__init__()
+        self.total_epochs = total_epochs
+
+    def set_params(self, params):
+        super().set_params({**params, "epochs": self.total_epochs})
+
+
 def train(
     out_dir: str | Path,
     epochs: int,
@@ -260,7 +274,7 @@ def train(
                 validation_data=valid_data,
                 epochs=epoch + 1,
                 initial_epoch=epoch,
-                callbacks=[checkpoint],
+                callbacks=[checkpoint, RunProgbar(epochs)],
                 shuffle=False,  # the dataset shuffles itself
                 verbose=verbose,
             )

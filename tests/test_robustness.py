@@ -251,3 +251,10 @@ def test_keras_resume_still_compiles(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         checkpoints.latest_checkpoint(tmp_path)
+
+
+def test_the_progress_line_counts_epochs_out_of_the_whole_run(tmp_path, capsys):
+    training.train(tmp_path / "run", epochs=2, **{**TINY, "verbose": 2})
+    out = capsys.readouterr().out
+    assert "Epoch 1/2" in out and "Epoch 2/2" in out
+    assert "Epoch 1/1" not in out
