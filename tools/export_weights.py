@@ -12,7 +12,9 @@ and records both in the JSON (the reproduction page reads them from there).
 With ``--continues-shipped`` (a run started with ``--init-weights pretrained``), the shipped
 weights' record and log become stage 1 (``capsnet-mnist-stage1.json`` and
 ``capsnet-mnist-stage1-log.csv``) and the JSON lists both stages, each with its command,
-schedule, epochs and times, so that the reproduction page shows the whole history.
+schedule, epochs and times, so that the reproduction page shows the whole history. A further
+fine-tuning adds a stage the same way (the previous last stage's log becomes
+``capsnet-mnist-stageN-log.csv``).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from capsnet_lib.training import SETTINGS_NAME, load_trained
 STAGE1_META = "capsnet-mnist-stage1.json"
 STAGE1_LOG = "capsnet-mnist-stage1-log.csv"
 LOG_NAME = "capsnet-mnist-log.csv"
+TEST_KEYS = ("test_accuracy_as_trained", "test_accuracy_float32", "test_accuracy_float16")
 SCHEDULE_KEYS = ("learning_rate", "decay", "decay_steps", "decay_rate", "batch_size")
 
 
@@ -72,6 +75,24 @@ def keep_shipped_as_stage1() -> dict:
     return stage
 
 
+def keep_shipped_stages() -> list[dict]:
+    """The stages behind the shipped weights, the last one's log copied to a stage file of its own.
+
+    The first fine-tuning turns the shipped record into stage 1 (:func:`keep_shipped_as_stage1`);
+    a later one keeps the recorded stages and completes the last with its chosen epoch and
+    test accuracies (until now the JSON's top level).
+    """
+    shipped = json.loads((WEIGHTS_DIR / META_NAME).read_text())
+    if "stages" not in shipped:
+        return [keep_shipped_as_stage1()]
+    stages = shipped["stages"]
+    log_name = f"capsnet-mnist-stage{len(stages)}-log.csv"
+    results = ("chosen_epoch", "val_accuracy", "parameters", *TEST_KEYS)
+    last = {**stages[-1], **{k: shipped[k] for k in results if k in shipped}, "log": log_name}
+    shutil.copy(WEIGHTS_DIR / LOG_NAME, WEIGHTS_DIR / log_name)
+    return [*stages[:-1], last]
+
+
 def main() -> None:
     """Export ``RUN/best.weights.h5`` and ``RUN/log.csv`` into the package, then measure them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -87,7 +108,7 @@ def main() -> None:
     args = parser.parse_args()
     stages = []
     if args.continues_shipped:
-        stages = [keep_shipped_as_stage1()]
+        stages = keep_shipped_stages()
     model = load_trained(args.run)
     model.compile(optimizer="adam")
     log = read_log(args.run / "log.csv")
