@@ -96,3 +96,68 @@ def plot_training_curves(log, metrics=("loss", "accuracy")):
         ax.legend()
     fig.tight_layout()
     return fig
+
+
+def plot_routing_2d(predictions, coefficients, outputs, size: float = 2.4):
+    """Routing by agreement on 2-D predictions, one row per parent and one column per round.
+
+    Each child's prediction for a parent is an arrow from the origin, numbered by its child
+    and coloured (and thickened) by its coupling coefficient in that round; the parent's
+    output of that round is the black arrow.
+
+    Args:
+        predictions: ``u_hat`` for one example, ``(num_inputs, num_outputs, 2)``.
+        coefficients: The coupling coefficients of each round, ``(rounds, num_inputs, num_outputs)``.
+        outputs: The parents' outputs of each round, ``(rounds, num_outputs, 2)``.
+        size: Inches per panel.
+
+    Returns:
+        The matplotlib figure (``num_outputs * rounds`` panels and a colour bar).
+
+    Introduced in chapter 3, routing.
+    """
+    from matplotlib.colors import Normalize
+
+    predictions, coefficients = np.asarray(predictions), np.asarray(coefficients)
+    outputs = np.asarray(outputs)
+    if predictions.ndim != 3 or predictions.shape[-1] != 2:
+        raise ValueError(
+            f"predictions must be shaped (num_inputs, num_outputs, 2); got {predictions.shape}"
+        )
+    num_inputs, num_outputs, _ = predictions.shape
+    rounds = len(coefficients)
+    if coefficients.shape != (rounds, num_inputs, num_outputs) or outputs.shape != (
+        rounds,
+        num_outputs,
+        2,
+    ):
+        raise ValueError(
+            f"for predictions {predictions.shape}, coefficients must be shaped "
+            f"(rounds, {num_inputs}, {num_outputs}) and outputs (rounds, {num_outputs}, 2); "
+            f"got {coefficients.shape} and {outputs.shape}"
+        )
+    norm, cmap = Normalize(0, 1), plt.get_cmap("plasma_r")
+    limit = 1.15 * max(np.abs(predictions).max(), np.abs(outputs).max(), 1.0)
+    fig, axes = plt.subplots(
+        num_outputs, rounds, figsize=(size * rounds + 1.2, size * num_outputs), squeeze=False
+    )
+    for j, r in np.ndindex(num_outputs, rounds):
+        ax = axes[j, r]
+        ax.axhline(0, c="0.85", lw=0.5)
+        ax.axvline(0, c="0.85", lw=0.5)
+        for i in range(num_inputs):
+            c = coefficients[r, i, j]
+            style = dict(arrowstyle="-|>", color=cmap(norm(c)), lw=0.5 + 3 * c)
+            ax.annotate("", predictions[i, j], (0, 0), arrowprops=style)
+            ax.text(*(predictions[i, j] * 1.12), str(i), fontsize=8, ha="center", va="center")
+        style = dict(arrowstyle="-|>", color="black", lw=2.5, ls="--")
+        ax.annotate("", outputs[r, j], (0, 0), arrowprops=style)
+        ax.set(xlim=(-limit, limit), ylim=(-limit, limit), aspect="equal", xticks=[], yticks=[])
+        if j == 0:
+            ax.set_title(f"round {r + 1}")
+        if r == 0:
+            ax.set_ylabel(f"parent {j}")
+    fig.colorbar(
+        plt.cm.ScalarMappable(norm, cmap), ax=axes, shrink=0.8, label="coupling coefficient"
+    )
+    return fig
