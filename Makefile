@@ -12,7 +12,7 @@ export CAPSNET_QUICK ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup setup-oldest test lint unit notebooks notebooks-oldest book book-test site-test mathjax student student-test publish format clean
+.PHONY: setup setup-oldest test lint unit notebooks notebooks-oldest book book-test site-test mathjax student student-test publish format clean pdf pdf-test student-book student-book-test lab
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,15 +30,16 @@ $(OLDEST_STAMP): requirements-oldest.txt pyproject.toml
 
 setup-oldest: $(OLDEST_STAMP)
 
-## test: everything CI runs: lint, unit tests, every notebook under nbval, the book, the browser check
-test: setup lint unit notebooks notebooks-oldest book-test site-test student-test
+## test: everything CI runs: lint, unit tests, every notebook under nbval, the book (and its PDF),
+## the browser check, the student edition and the student site
+test: setup lint unit notebooks notebooks-oldest book-test site-test pdf-test student-test student-book student-book-test
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 unit: setup
-	$(BIN)/python -m pytest tests -m "not site and not student"
+	$(BIN)/python -m pytest tests -m "not site and not student and not pdf and not student_site"
 
 ## notebooks: every chapter under nbval; tests/conftest.py records what each code cell printed or
 ## raised in _build/executed/, which student-test then uses instead of running the chapter again
@@ -49,9 +50,21 @@ notebooks: setup
 notebooks-oldest: setup-oldest
 	$(OLDEST)/bin/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
 
-## book: build the site into _build/html (notebooks executed in quick mode, cached)
+## book: build the site into _build/html (notebooks executed in quick mode, cached), then the
+## whole book as one PDF: the one-page build (_build/singlehtml, from the same cache) printed by
+## Chromium to _build/pdf/capsnets-book.pdf, which the site links to (copied to its root)
+PDF := _build/pdf/capsnets-book.pdf
 book: setup mathjax
 	$(BIN)/jupyter-book build . -W --keep-going
+	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
+	$(BIN)/python tools/book_pdf.py _build/singlehtml $(PDF) --copy-to _build/html
+
+## pdf: the PDF (made by `make book`)
+pdf: book
+
+## pdf-test: open the PDF: pages, every chapter's title, no raw TeX (needs `make book` first)
+pdf-test: setup
+	$(BIN)/python -m pytest tests -m pdf
 
 ## mathjax: MathJax 3 served from the site, never from a CDN. The npm package's es5 build goes
 ## to mathjax/mathjax/; _config.yml's html_extra_path copies mathjax/'s contents to the site root.
@@ -82,6 +95,24 @@ student: setup
 ## record; alone, or with a stale record, it executes the chapters itself (the same result, slower)
 student-test: setup
 	$(BIN)/python -m pytest tests -m student
+
+## student-book: the site without solutions, in _build/student-html, for an instructor to
+## publish while an assignment is open: every chapter's student edition (solution prose gone,
+## solution code a stub) with the outputs `make book` computed, so nothing runs again
+student-book: book
+	$(BIN)/python tools/student_site.py _build/student-html
+
+## student-book-test: the student site in headless Chromium (needs `make student-book` first)
+student-book-test: setup
+	$(BIN)/python -m pytest tests -m student_site
+
+## lab: JupyterLab on the notebooks, from .venv (installs jupyterlab into it the first time),
+## in quick mode unless CAPSNET_QUICK is set otherwise; LAB_ARGS go to `jupyter lab`
+## (e.g. LAB_ARGS=--no-browser on a remote machine)
+LAB_ARGS ?=
+lab: setup
+	$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install -q jupyterlab
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 ## publish: push _build/html to the gh-pages branch (CI deploys with .github/workflows/pages.yml)
 publish: book

@@ -1,0 +1,142 @@
+"""The whole book as one PDF (``make book`` prints it to _build/pdf/capsnets-book.pdf).
+
+Opened with pypdf: a plausible page count; the title of every page of the table of contents
+(each chapter, each reference page) in the text; no page showing raw TeX (a formula MathJax
+did not typeset shows its source: ``\\mathbf``, ``$$``); figures embedded; the site's copy, which
+the running page links to, the same file. Run ``make book`` first (``make pdf-test`` runs this
+file).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.pdf
+
+ROOT = Path(__file__).resolve().parents[1]
+PDF = ROOT / "_build" / "pdf" / "capsnets-book.pdf"
+SITE_COPY = ROOT / "_build" / "html" / "capsnets-book.pdf"
+MISSING = f"{PDF} missing: run `make book` first."
+# What a formula left to MathJax looks like when MathJax did not run: its TeX source.
+RAW_TEX = re.compile(
+    r"\$\$|\\(?:mathbf|mathrm|frac|hat|sum|lVert|rVert|left|right|begin|end|cdot|lambda)\b"
+)
+HEADING = re.compile(r"^#\s+(.+?)\s*$", re.MULTILINE)
+CHAPTER_NUMBER = re.compile(r"^\d+\.\s+")
+
+
+def toc_files() -> list[str]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [toc["root"]]
+    for part in toc.get("parts", []):
+        files += [chapter["file"] for chapter in part.get("chapters", [])]
+    return files
+
+
+def title_of(docname: str) -> str:
+    """A page's title: its first ``# `` heading (a chapter's without its number)."""
+    path = ROOT / f"{docname}.ipynb"
+    if path.is_file():
+        cells = json.loads(path.read_text())["cells"]
+        text = "\n".join(
+            "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for cell in cells
+            if cell["cell_type"] == "markdown"
+        )
+    else:
+        text = (ROOT / f"{docname}.md").read_text()
+    heading = HEADING.search(text)
+    assert heading, f"{docname} has no title"
+    return CHAPTER_NUMBER.sub("", heading.group(1))
+
+
+def normalise(text: str) -> str:
+    """Ligatures undone (ﬁ -> fi), markup and whitespace runs collapsed, lower case."""
+    text = unicodedata.normalize("NFKC", text)
+    text = re.sub(r"[`*_{}]", "", text)
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+@pytest.fixture(scope="module")
+def reader():
+    pypdf = pytest.importorskip("pypdf")
+    if not PDF.is_file():
+        pytest.fail(MISSING, pytrace=False)
+    return pypdf.PdfReader(str(PDF))
+
+
+@pytest.fixture(scope="module")
+def pages(reader) -> list[str]:
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def test_page_count(reader):
+    count = len(reader.pages)
+    # eight chapters, the reference pages: a hundred pages or so; a handful means a blank print
+    assert 40 <= count <= 400, f"{count} pages"
+
+
+@pytest.mark.parametrize("docname", toc_files())
+def test_every_page_title_is_in_the_pdf(pages, docname):
+    title = normalise(title_of(docname))
+    text = normalise(" ".join(pages))
+    assert title in text, f"the title of {docname} ({title!r}) is not in {PDF.name}"
+
+
+def test_each_chapter_starts_a_page_in_order(pages):
+    """Chapter N begins a page with its numbered title ("3. Routing by agreement")."""
+    firsts = [normalise(page[:300]) for page in pages]  # a long title wraps
+    starts = []
+    for name in toc_files():
+        number = re.match(r"notebooks/(\d+)_", name)
+        if not number:
+            continue
+        heading = normalise(f"{int(number.group(1))}. {title_of(name)}")
+        begins = [number for number, first in enumerate(firsts) if first.startswith(heading)]
+        assert begins, f"no page begins with {heading!r}"
+        starts.append(begins[0])
+    assert starts == sorted(starts), f"the chapters begin on pages {starts}: out of order"
+
+
+def test_no_raw_tex(pages):
+    raw = [
+        f"page {number}: {match.group(0)!r} in ...{page[max(0, match.start() - 40) : match.end() + 40]!r}..."
+        for number, page in enumerate(pages, 1)
+        for match in RAW_TEX.finditer(page)
+    ]
+    assert not raw, "formulas not typeset:\n  " + "\n  ".join(raw[:10])
+
+
+def image_count(page) -> int:
+    """The images a page draws (counted in its resources, not decoded: that is slow)."""
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources else None
+    if not xobjects:
+        return 0
+    return sum(
+        1 for ref in xobjects.get_object().values() if ref.get_object().get("/Subtype") == "/Image"
+    )
+
+
+def test_figures_embedded(reader):
+    """Every figure of the one-page build is drawn in the PDF (Chromium embeds each once)."""
+    page = ROOT / "_build" / "singlehtml" / "book.html"
+    assert page.is_file(), f"{page} missing: run `make book` first"
+    figures = set(re.findall(r'<img[^>]*\bsrc="(_images/[^"]+)"', page.read_text()))
+    images = sum(image_count(page) for page in reader.pages)
+    assert figures, "the one-page build has no figures"
+    assert images >= len(figures), f"{images} images in the PDF, {len(figures)} figures in the book"
+
+
+def test_site_links_the_same_pdf():
+    assert PDF.is_file(), MISSING
+    assert SITE_COPY.is_file(), f"{SITE_COPY} missing: the site's link to the PDF is broken"
+    assert SITE_COPY.read_bytes() == PDF.read_bytes(), "the site's PDF is not the last one printed"
+    running = (ROOT / "_build" / "html" / "book" / "running.html").read_text()
+    assert 'href="../capsnets-book.pdf"' in running, "the running page does not link the PDF"

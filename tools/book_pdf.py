@@ -1,0 +1,214 @@
+"""Print the one-page build of the book (``jupyter-book build --builder singlehtml``) to a PDF.
+
+Jupyter Book's own ``pdfhtml`` builder does the same with a browser that Playwright downloads,
+and writes its page over the site's ``index.html``; this prints ``_build/singlehtml`` with the
+Chromium the site tests use (Debian's ``/usr/bin/chromium``), offline: every request to
+another host is refused. MathJax (served from the build, see the Makefile's ``mathjax``
+target) typesets every formula before printing; every hidden cell and every solution dropdown
+is opened, since paper cannot be clicked.
+
+``make pdf`` runs ``python tools/book_pdf.py _build/singlehtml _build/pdf/capsnets-book.pdf
+--copy-to _build/html`` after building the one-page site.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import http.server
+import os
+import re
+import shutil
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+HOST = "127.0.0.1"
+# Loading, typesetting and printing a hundred pages; generous for a busy two-core machine.
+TIMEOUT_MS = 300_000
+REFRESH = re.compile(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
+# Debian's package, then Google Chrome (GitHub's Ubuntu runners), unless $CHROMIUM says.
+BROWSERS = ("/usr/bin/chromium", "/usr/bin/google-chrome", "/usr/bin/chromium-browser")
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Print layout: the page's text column over the whole sheet; cells and figures not split.
+PRINT_CSS = """
+@page { size: A4; margin: 16mm 14mm 18mm 14mm; }
+@media print {
+  .bd-header, .bd-sidebar-primary, .bd-sidebar-secondary, .bd-footer, .bd-footer-article,
+  .bd-header-article, .prev-next-area, .toggle-button, .headerlink, .copybtn,
+  .skip-link, #pst-back-to-top, .bd-search, nav.bd-links,
+  details.hide > summary { display: none !important; }
+  .bd-main .bd-content .bd-article-container, .bd-page-width, .bd-container__inner,
+  .bd-main, .bd-content, .bd-article { max-width: none !important; width: 100% !important; }
+  html { font-size: 13px; }
+  div.cell_input, div.cell_output, figure, img, table, .admonition, mjx-container[display] {
+    break-inside: avoid; page-break-inside: avoid;
+  }
+  h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
+  pre { white-space: pre-wrap !important; word-break: break-word; }
+  div.cell_output img { max-width: 100% !important; height: auto; }
+  /* every page of the site (a chapter, a reference page) starts a new sheet */
+  span[id^="document-"] + section { break-before: page; page-break-before: always; }
+}
+"""
+# Everything hidden behind a click on the site: myst-nb's hidden cells (<details>), the
+# solution dropdowns and toggles of sphinx-togglebutton.
+OPEN_EVERYTHING = """() => {
+  document.querySelectorAll('details').forEach(d => { d.open = true; });
+  document.querySelectorAll('.toggle-hidden').forEach(e => e.classList.remove('toggle-hidden'));
+  document.querySelectorAll('.toggle-shown').forEach(e => e.classList.remove('toggle-shown'));
+}"""
+WAIT_FOR_MATHJAX = """async () => {
+  if (!document.querySelector('script[src*="mathjax"]')) {
+    return {rendered: 0, untypeset: document.querySelectorAll('.math').length, errors: []};
+  }
+  for (let i = 0; i < 400 && !(window.MathJax && MathJax.startup
+          && MathJax.startup.promise); i++) {
+    await new Promise(r => setTimeout(r, 50));
+  }
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await MathJax.startup.promise;
+  }
+  const sources = [...document.querySelectorAll('.math')];
+  return {
+    rendered: document.querySelectorAll('mjx-container').length,
+    untypeset: sources.filter(el => !el.querySelector('mjx-container')
+                                   && el.tagName !== 'MJX-CONTAINER').length,
+    errors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent),
+  };
+}"""
+LOAD_IMAGES = """async () => {
+  const images = [...document.images];
+  images.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(images.map(img => img.complete ? null :
+      new Promise(r => { img.onload = img.onerror = r; })));
+  return images.filter(img => !(img.complete && img.naturalWidth > 0))
+               .map(img => img.getAttribute('src'));
+}"""
+
+
+def find_browser() -> str:
+    """The Chromium to print with: $CHROMIUM, else the first of :data:`BROWSERS` present."""
+    candidates = [os.environ["CHROMIUM"]] if os.environ.get("CHROMIUM") else list(BROWSERS)
+    for candidate in candidates:
+        if Path(candidate).is_file():
+            return candidate
+    raise SystemExit(
+        f"book_pdf: no Chromium at {', '.join(candidates)}: apt-get install chromium"
+        " (or set CHROMIUM to a Chrome/Chromium binary)"
+    )
+
+
+def one_page(site: Path) -> str:
+    """The book's one page, at the root of ``site``; returns its name there.
+
+    The singlehtml builder writes the book to its root document's path (``book/intro.html``)
+    and ``index.html`` redirects there, but every link in it is relative to the root of the
+    build: a copy at the root (``book.html``) finds its images, scripts and MathJax.
+    """
+    index = site / "index.html"
+    if not index.is_file():
+        raise SystemExit(f"book_pdf: {index} missing: build the one-page site first")
+    redirect = REFRESH.search(index.read_text(encoding="utf-8"))
+    if not redirect:
+        return "index.html"
+    shutil.copyfile(site / redirect.group(1), site / "book.html")
+    return "book.html"
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
+    """Print the book's one page in ``site`` to ``pdf``; return what was seen on the way."""
+    from playwright.sync_api import sync_playwright
+
+    page_path = one_page(site)
+    handler = functools.partial(QuietHandler, directory=str(site))
+    server = http.server.ThreadingHTTPServer((HOST, 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    blocked: list[str] = []
+    errors: list[str] = []
+
+    def route(request_route) -> None:
+        host = urlsplit(request_route.request.url).hostname
+        if host == HOST or urlsplit(request_route.request.url).scheme in ("data", "blob"):
+            request_route.continue_()
+        else:
+            blocked.append(request_route.request.url)
+            request_route.abort()
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=browser_path or find_browser(), headless=True, args=BROWSER_ARGS
+            )
+            page = browser.new_page(viewport={"width": 1100, "height": 1400})
+            page.set_default_timeout(TIMEOUT_MS)
+            page.route("**/*", route)
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            page.goto(f"http://{HOST}:{server.server_address[1]}/{page_path}", wait_until="load")
+            page.wait_for_load_state("networkidle")
+            formulas = page.evaluate(WAIT_FOR_MATHJAX)
+            broken = page.evaluate(LOAD_IMAGES)
+            page.evaluate(OPEN_EVERYTHING)
+            page.add_style_tag(content=PRINT_CSS)
+            page.emulate_media(media="print")
+            pdf.parent.mkdir(parents=True, exist_ok=True)
+            page.pdf(
+                path=str(pdf),
+                prefer_css_page_size=True,
+                print_background=True,
+                display_header_footer=True,
+                header_template="<span></span>",
+                footer_template=(
+                    '<div style="font-size:8px; width:100%; text-align:center; color:#666">'
+                    '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
+                ),
+            )
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {"formulas": formulas, "blocked": blocked, "broken_images": broken, "errors": errors}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("site", type=Path, help="the one-page build (_build/singlehtml)")
+    parser.add_argument("pdf", type=Path, help="the PDF to write")
+    parser.add_argument(
+        "--copy-to", type=Path, action="append", default=[], help="also copy the PDF here"
+    )
+    args = parser.parse_args(argv)
+    seen = print_pdf(args.site, args.pdf)
+    problems = [f"request to another host refused: {url}" for url in seen["blocked"]]
+    problems += [f"image not loaded: {src}" for src in seen["broken_images"]]
+    problems += [f"page error: {error}" for error in seen["errors"]]
+    math = seen["formulas"]
+    if math["untypeset"]:
+        problems.append(f"{math['untypeset']} formulas not typeset by MathJax")
+    problems += [f"TeX error: {text}" for text in math["errors"]]
+    if problems:
+        print("book_pdf:\n  " + "\n  ".join(problems), file=sys.stderr)
+        return 1
+    for folder in args.copy_to:
+        if folder.is_dir():
+            shutil.copy2(args.pdf, folder / args.pdf.name)
+    size = args.pdf.stat().st_size / 1e6
+    print(f"{args.pdf}: {size:.1f} MB, {math['rendered']} formulas typeset")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
