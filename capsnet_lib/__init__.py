@@ -9,7 +9,8 @@ from capsnet_lib.quiet import start_tensorflow_quietly as _start_tensorflow_quie
 
 _start_tensorflow_quietly()  # TensorFlow's native start-up lines stay out of the book
 
-from capsnet_lib import exercises, plotting, precision, pretrained, training  # noqa: E402
+from capsnet_lib import affine, baseline, exercises, plotting, precision, pretrained, training  # noqa: E402
+from capsnet_lib.baseline import load_baseline  # noqa: E402
 from capsnet_lib.data import load_mnist, make_dataset  # noqa: E402
 from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules  # noqa: E402
 from capsnet_lib.losses import margin_loss, reconstruction_loss  # noqa: E402
@@ -27,11 +28,14 @@ __all__ = [
     "DigitCapsules",
     "Mask",
     "PrimaryCapsules",
+    "load_baseline",
     "load_mnist",
     "load_pretrained",
     "load_pretrained_or_train",
     "make_dataset",
     "margin_loss",
+    "affine",
+    "baseline",
     "exercises",
     "plotting",
     "precision",

@@ -16,10 +16,11 @@ CHAPTERS = [
     "06_decoder",
     "07_training",
     "08_pose_tweaking",
+    "09_robustness",
 ]
 
 
-def test_all_eight_chapters_exist():
+def test_all_nine_chapters_exist():
     found = sorted(p.stem for p in (ROOT / "notebooks").glob("*.ipynb"))
     assert found == CHAPTERS
 
