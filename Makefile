@@ -51,13 +51,18 @@ notebooks-oldest: setup-oldest
 	$(OLDEST)/bin/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
 
 ## book: build the site into _build/html (notebooks executed in quick mode, cached), then the
-## whole book as one PDF: the one-page build (_build/singlehtml, from the same cache) printed by
-## Chromium to _build/pdf/capsnets-book.pdf, which the site links to (copied to its root)
+## whole book as one PDF: the one-page build printed by Chromium to _build/pdf/capsnets-book.pdf,
+## which the site links to (copied to its root). The one-page build has its own Sphinx
+## environment in _build/onepage (a shared one would leave pages it re-read unwritten in
+## _build/html) and the site's execution cache, linked in, so nothing is executed twice.
 PDF := _build/pdf/capsnets-book.pdf
+ONEPAGE := _build/onepage
 book: setup mathjax
 	$(BIN)/jupyter-book build . -W --keep-going
-	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going
-	$(BIN)/python tools/book_pdf.py _build/singlehtml $(PDF) --copy-to _build/html
+	mkdir -p $(ONEPAGE)/_build
+	ln -sfn ../../.jupyter_cache $(ONEPAGE)/_build/.jupyter_cache
+	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going --path-output $(ONEPAGE)
+	$(BIN)/python tools/book_pdf.py $(ONEPAGE)/_build/singlehtml $(PDF) --copy-to _build/html
 
 ## pdf: the PDF (made by `make book`)
 pdf: book

@@ -126,7 +126,7 @@ def image_count(page) -> int:
 
 def test_figures_embedded(reader):
     """Every figure of the one-page build is drawn in the PDF (Chromium embeds each once)."""
-    page = ROOT / "_build" / "singlehtml" / "book.html"
+    page = ROOT / "_build" / "onepage" / "_build" / "singlehtml" / "book.html"
     assert page.is_file(), f"{page} missing: run `make book` first"
     figures = set(re.findall(r'<img[^>]*\bsrc="(_images/[^"]+)"', page.read_text()))
     images = sum(image_count(page) for page in reader.pages)

@@ -1,14 +1,15 @@
 """Print the one-page build of the book (``jupyter-book build --builder singlehtml``) to a PDF.
 
 Jupyter Book's own ``pdfhtml`` builder does the same with a browser that Playwright downloads,
-and writes its page over the site's ``index.html``; this prints ``_build/singlehtml`` with the
+and writes its page over the site's ``index.html``; this prints the one-page build with the
 Chromium the site tests use (Debian's ``/usr/bin/chromium``), offline: every request to
 another host is refused. MathJax (served from the build, see the Makefile's ``mathjax``
 target) typesets every formula before printing; every hidden cell and every solution dropdown
 is opened, since paper cannot be clicked.
 
-``make pdf`` runs ``python tools/book_pdf.py _build/singlehtml _build/pdf/capsnets-book.pdf
---copy-to _build/html`` after building the one-page site.
+``make book`` runs ``python tools/book_pdf.py _build/onepage/_build/singlehtml
+_build/pdf/capsnets-book.pdf --copy-to _build/html`` after building the site and the one-page
+build.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 HOST = "127.0.0.1"
 # Loading, typesetting and printing a hundred pages; generous for a busy two-core machine.
 TIMEOUT_MS = 300_000
+IDLE_TIMEOUT_MS = 30_000
 REFRESH = re.compile(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
 # Debian's package, then Google Chrome (GitHub's Ubuntu runners), unless $CHROMIUM says.
 BROWSERS = ("/usr/bin/chromium", "/usr/bin/google-chrome", "/usr/bin/chromium-browser")
@@ -131,6 +133,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
     """Print the book's one page in ``site`` to ``pdf``; return what was seen on the way."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     page_path = one_page(site)
@@ -158,7 +161,10 @@ def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
             page.route("**/*", route)
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(f"http://{HOST}:{server.server_address[1]}/{page_path}", wait_until="load")
-            page.wait_for_load_state("networkidle")
+            try:  # a page may keep a request open (a widget's data): then go on after a while
+                page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
+            except PlaywrightTimeout:
+                pass  # MathJax and the images are waited for below, one by one
             formulas = page.evaluate(WAIT_FOR_MATHJAX)
             broken = page.evaluate(LOAD_IMAGES)
             page.evaluate(OPEN_EVERYTHING)
@@ -185,7 +191,7 @@ def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("site", type=Path, help="the one-page build (_build/singlehtml)")
+    parser.add_argument("site", type=Path, help="the one-page build (its singlehtml folder)")
     parser.add_argument("pdf", type=Path, help="the PDF to write")
     parser.add_argument(
         "--copy-to", type=Path, action="append", default=[], help="also copy the PDF here"
