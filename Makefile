@@ -62,7 +62,7 @@ book: setup mathjax
 	mkdir -p $(ONEPAGE)/_build
 	ln -sfn ../../.jupyter_cache $(ONEPAGE)/_build/.jupyter_cache
 	$(BIN)/jupyter-book build . --builder singlehtml -W --keep-going --path-output $(ONEPAGE)
-	$(BIN)/python tools/book_pdf.py $(ONEPAGE)/_build/singlehtml $(PDF) --copy-to _build/html
+	$(BIN)/python tools/book_pdf.py $(ONEPAGE)/_build/singlehtml $(PDF) --copy-to _build/html --skip-without-browser
 
 ## pdf: the PDF (made by `make book`)
 pdf: book

@@ -196,7 +196,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--copy-to", type=Path, action="append", default=[], help="also copy the PDF here"
     )
+    parser.add_argument(
+        "--skip-without-browser",
+        action="store_true",
+        help="no Chromium: say so and write nothing, instead of failing (what `make book` does)",
+    )
     args = parser.parse_args(argv)
+    if args.skip_without_browser and not os.environ.get("CHROMIUM"):
+        if not any(Path(candidate).is_file() for candidate in BROWSERS):
+            print(
+                "book_pdf: no Chromium here, so the site is built without its PDF "
+                "(apt-get install chromium, then `make book` again)",
+                file=sys.stderr,
+            )
+            return 0
     seen = print_pdf(args.site, args.pdf)
     problems = [f"request to another host refused: {url}" for url in seen["blocked"]]
     problems += [f"image not loaded: {src}" for src in seen["broken_images"]]
