@@ -15,7 +15,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from capsnet_lib.pretrained import WEIGHTS_DIR, assign_by_key, sha256_of, variable_key
+from capsnet_lib.pretrained import (
+    WEIGHTS_DIR,
+    assign_by_key,
+    read_checked,
+    sha256_of,
+    variable_key,
+)
 
 BASELINE_WEIGHTS = "cnn-baseline.npz"
 BASELINE_META = "cnn-baseline.json"
@@ -107,27 +113,15 @@ def load_baseline(directory: str | Path = WEIGHTS_DIR) -> keras.Sequential:
     """
     directory = Path(directory)
     path, meta_path = directory / BASELINE_WEIGHTS, directory / BASELINE_META
-    if not path.is_file() or not meta_path.is_file():
-        raise FileNotFoundError(
-            f"CNN baseline weights not found: expected {path} and {meta_path} "
-            "(python tools/train_baseline.py makes them)"
-        )
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(
-            f"{meta_path} is not valid JSON ({error}): reinstall the library"
-        ) from None
-    missing = [key for key in ("sha256", "conv_filters", "dense_units") if key not in meta]
-    if missing:
-        raise ValueError(
-            f"{meta_path} has no {', '.join(missing)}: it is not the record of the CNN "
-            "baseline's weights (python tools/train_baseline.py writes it)"
-        )
-    if sha256_of(path) != meta["sha256"]:
-        raise ValueError(f"{path} is corrupt: its SHA-256 does not match {meta_path.name}")
+    meta, arrays = read_checked(
+        path,
+        meta_path,
+        required=("sha256", "conv_filters", "dense_units"),
+        not_found=f"CNN baseline weights not found: expected {path} and {meta_path} "
+        "(python tools/train_baseline.py makes them)",
+        not_ours="it is not the record of the CNN baseline's weights "
+        "(python tools/train_baseline.py writes it)",
+    )
     model = cnn_baseline(meta["conv_filters"], meta["dense_units"], meta.get("dropout", DROPOUT))
-    with np.load(path) as stored:
-        arrays = {name: stored[name] for name in stored.files}
     assign_by_key(model, arrays, path)
     return compile_baseline(model)

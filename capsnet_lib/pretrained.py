@@ -66,29 +66,45 @@ def load_pretrained(directory: str | Path = WEIGHTS_DIR, **settings):
 
     directory = Path(directory)
     path, meta_path = directory / WEIGHTS_NAME, directory / META_NAME
+    meta, arrays = read_checked(
+        path,
+        meta_path,
+        required=("sha256", "config"),
+        not_found=f"pretrained weights not found: expected {path} and {meta_path}",
+        not_ours="it is not the metadata of this library's pretrained weights "
+        "(re-export them with tools/export_weights.py)",
+    )
+    # Trained with bfloat16 convolutions or not, inference runs in float32 unless asked.
+    model = CapsNet(**{**meta["config"], "precision": "float32", **settings})
+    assign_by_key(model, arrays, path)
+    model.compile(optimizer="adam")
+    return model
+
+
+def read_checked(
+    path: Path, meta_path: Path, required: tuple[str, ...], not_found: str, not_ours: str
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """Read shipped weights (``.npz``) and their JSON record, checked against its SHA-256.
+
+    Raises ``FileNotFoundError(not_found)`` when either file is missing, and ``ValueError``
+    for a JSON that does not parse, lacks a ``required`` key (the message ends ``not_ours``)
+    or whose checksum does not match the weights. Returns ``(meta, arrays by name)``.
+    """
     if not path.is_file() or not meta_path.is_file():
-        raise FileNotFoundError(f"pretrained weights not found: expected {path} and {meta_path}")
+        raise FileNotFoundError(not_found)
     try:
         meta = json.loads(meta_path.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(
             f"{meta_path} is not valid JSON ({error}): reinstall the library"
         ) from None
-    missing = [key for key in ("sha256", "config") if key not in meta]
+    missing = [key for key in required if key not in meta]
     if missing:
-        raise ValueError(
-            f"{meta_path} has no {' or '.join(missing)}: it is not the metadata of this "
-            "library's pretrained weights (re-export them with tools/export_weights.py)"
-        )
+        raise ValueError(f"{meta_path} has no {' or '.join(missing)}: {not_ours}")
     if sha256_of(path) != meta["sha256"]:
         raise ValueError(f"{path} is corrupt: its SHA-256 does not match {meta_path.name}")
-    # Trained with bfloat16 convolutions or not, inference runs in float32 unless asked.
-    model = CapsNet(**{**meta["config"], "precision": "float32", **settings})
     with np.load(path) as stored:
-        arrays = {name: stored[name] for name in stored.files}
-    assign_by_key(model, arrays, path)
-    model.compile(optimizer="adam")
-    return model
+        return meta, {name: stored[name] for name in stored.files}
 
 
 def assign_by_key(model, arrays: dict[str, np.ndarray], source: Path) -> None:
