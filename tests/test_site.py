@@ -9,30 +9,23 @@ chapter go to _build/screenshots/. Run `make book` first (`make site-test` runs 
 from __future__ import annotations
 
 import functools
-import http.server
 import re
-import threading
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tools"))
+from offline_browser import BROWSER_ARGS, HOST, LOAD_IMAGES, serve  # noqa: E402
+
 pytestmark = pytest.mark.site
 
-ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-HOST = "127.0.0.1"
 # Folders of the site that hold assets, not pages.
 ASSET_DIRS = {"_static", "_sources", "_images", "mathjax", "_downloads"}
 # The only console errors allowed: pydata-sphinx-theme logs this once on a first visit, when
@@ -78,20 +71,10 @@ def site() -> Path:
     return SITE
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest's output readable
-        pass
-
-
 @pytest.fixture(scope="module")
 def base_url(site: Path):
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer((HOST, 0), handler)  # port 0: a free one
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://{HOST}:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve(site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +84,7 @@ def browser():
         pytest.fail(f"{CHROMIUM} not found: apt-get install chromium", pytrace=False)
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
         )
         yield browser
         browser.close()
@@ -239,16 +222,7 @@ def test_page(site, visit, path):
     problems += [f"failed request: {failure}" for failure in page_visit.failed]
 
     # every image loaded (lazy ones made eager first)
-    broken = page.evaluate(
-        """async () => {
-            const images = [...document.images];
-            images.forEach(img => { img.loading = 'eager'; });
-            await Promise.all(images.map(img => img.complete ? null :
-                new Promise(r => { img.onload = img.onerror = r; })));
-            return images.filter(img => !(img.complete && img.naturalWidth > 0))
-                         .map(img => img.getAttribute('src'));
-        }"""
-    )
+    broken = page.evaluate(LOAD_IMAGES)
     problems += [f"image not loaded: {src}" for src in broken]
 
     # every formula typeset by MathJax

@@ -10,10 +10,8 @@ exercise and each check cell is there, and each exercise has its stub. Run
 from __future__ import annotations
 
 import functools
-import http.server
 import re
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
@@ -25,7 +23,6 @@ from tests.test_site import (  # noqa: F401 (browser: a fixture, used by its nam
     ASSET_DIRS,
     HOST,
     REFRESH,
-    QuietHandler,
     anchors_of,
     browser,
     is_local,
@@ -38,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDENT_SITE = ROOT / "_build" / "student-html"
 MISSING = f"{STUDENT_SITE} has no built site: run `make student-book` first."
 sys.path.insert(0, str(ROOT / "tools"))
+from offline_browser import serve  # noqa: E402
 from student_edition import student_edition  # noqa: E402
 
 # in a chapter (the instructors' page describes the markers, so only "Solution to" anywhere)
@@ -110,13 +108,8 @@ def chapter(stem: str):
 def student_url():
     if not (STUDENT_SITE / "index.html").is_file():
         pytest.fail(MISSING, pytrace=False)
-    handler = functools.partial(QuietHandler, directory=str(STUDENT_SITE))
-    server = http.server.ThreadingHTTPServer((HOST, 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://{HOST}:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with serve(STUDENT_SITE) as url:
+        yield url
 
 
 # --- the tests -----------------------------------------------------------------------------

@@ -15,31 +15,21 @@ build.
 from __future__ import annotations
 
 import argparse
-import functools
-import http.server
 import os
 import re
 import shutil
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlsplit
 
-HOST = "127.0.0.1"
+from offline_browser import BROWSER_ARGS, HOST, LOAD_IMAGES, serve
+
 # Loading, typesetting and printing a hundred pages; generous for a busy two-core machine.
 TIMEOUT_MS = 300_000
 IDLE_TIMEOUT_MS = 30_000
 REFRESH = re.compile(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
 # Debian's package, then Google Chrome (GitHub's Ubuntu runners), unless $CHROMIUM says.
 BROWSERS = ("/usr/bin/chromium", "/usr/bin/google-chrome", "/usr/bin/chromium-browser")
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Print layout: the page's text column over the whole sheet; cells and figures not split.
 PRINT_CSS = """
 @page { size: A4; margin: 16mm 14mm 18mm 14mm; }
@@ -87,14 +77,6 @@ WAIT_FOR_MATHJAX = """async () => {
     errors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent),
   };
 }"""
-LOAD_IMAGES = """async () => {
-  const images = [...document.images];
-  images.forEach(img => { img.loading = 'eager'; });
-  await Promise.all(images.map(img => img.complete ? null :
-      new Promise(r => { img.onload = img.onerror = r; })));
-  return images.filter(img => !(img.complete && img.naturalWidth > 0))
-               .map(img => img.getAttribute('src'));
-}"""
 
 
 def find_browser() -> str:
@@ -126,20 +108,12 @@ def one_page(site: Path) -> str:
     return "book.html"
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
 def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
     """Print the book's one page in ``site`` to ``pdf``; return what was seen on the way."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     page_path = one_page(site)
-    handler = functools.partial(QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer((HOST, 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     blocked: list[str] = []
     errors: list[str] = []
 
@@ -151,41 +125,37 @@ def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
             blocked.append(request_route.request.url)
             request_route.abort()
 
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=browser_path or find_browser(), headless=True, args=BROWSER_ARGS
-            )
-            page = browser.new_page(viewport={"width": 1100, "height": 1400})
-            page.set_default_timeout(TIMEOUT_MS)
-            page.route("**/*", route)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.goto(f"http://{HOST}:{server.server_address[1]}/{page_path}", wait_until="load")
-            try:  # a page may keep a request open (a widget's data): then go on after a while
-                page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
-            except PlaywrightTimeout:
-                pass  # MathJax and the images are waited for below, one by one
-            formulas = page.evaluate(WAIT_FOR_MATHJAX)
-            broken = page.evaluate(LOAD_IMAGES)
-            page.evaluate(OPEN_EVERYTHING)
-            page.add_style_tag(content=PRINT_CSS)
-            page.emulate_media(media="print")
-            pdf.parent.mkdir(parents=True, exist_ok=True)
-            page.pdf(
-                path=str(pdf),
-                prefer_css_page_size=True,
-                print_background=True,
-                display_header_footer=True,
-                header_template="<span></span>",
-                footer_template=(
-                    '<div style="font-size:8px; width:100%; text-align:center; color:#666">'
-                    '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
-                ),
-            )
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serve(site) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=browser_path or find_browser(), headless=True, args=BROWSER_ARGS
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.route("**/*", route)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{base_url}{page_path}", wait_until="load")
+        try:  # a page may keep a request open (a widget's data): then go on after a while
+            page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
+        except PlaywrightTimeout:
+            pass  # MathJax and the images are waited for below, one by one
+        formulas = page.evaluate(WAIT_FOR_MATHJAX)
+        broken = page.evaluate(LOAD_IMAGES)
+        page.evaluate(OPEN_EVERYTHING)
+        page.add_style_tag(content=PRINT_CSS)
+        page.emulate_media(media="print")
+        pdf.parent.mkdir(parents=True, exist_ok=True)
+        page.pdf(
+            path=str(pdf),
+            prefer_css_page_size=True,
+            print_background=True,
+            display_header_footer=True,
+            header_template="<span></span>",
+            footer_template=(
+                '<div style="font-size:8px; width:100%; text-align:center; color:#666">'
+                '<span class="pageNumber"></span> / <span class="totalPages"></span></div>'
+            ),
+        )
+        browser.close()
     return {"formulas": formulas, "blocked": blocked, "broken_images": broken, "errors": errors}
 
 

@@ -1,0 +1,56 @@
+"""What the PDF printer (``tools/book_pdf.py``) and the browser tests share: a local server
+for a built site, Chromium's offline flags and the script that waits for every image.
+
+Imported as a top-level module: ``tools/`` is on ``sys.path`` when a tool runs as a script,
+and the tests put it there themselves.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+HOST = "127.0.0.1"
+# Chromium headless and offline: as root it needs --no-sandbox; the rest stop it from trying
+# the (closed) network for updates, sync and component downloads.
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Make lazy images eager, wait for each to load or fail, return the sources that failed.
+LOAD_IMAGES = """async () => {
+  const images = [...document.images];
+  images.forEach(img => { img.loading = 'eager'; });
+  await Promise.all(images.map(img => img.complete ? null :
+      new Promise(r => { img.onload = img.onerror = r; })));
+  return images.filter(img => !(img.complete && img.naturalWidth > 0))
+               .map(img => img.getAttribute('src'));
+}"""
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """A static file handler that logs nothing (pytest's and make's output stay readable)."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(directory: str | Path) -> Iterator[str]:
+    """Serve ``directory`` on a free local port while the block runs; yield its base URL."""
+    handler = functools.partial(QuietHandler, directory=str(directory))
+    server = http.server.ThreadingHTTPServer((HOST, 0), handler)  # port 0: a free one
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{HOST}:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
