@@ -15,6 +15,10 @@ weights' record and log become stage 1 (``capsnet-mnist-stage1.json`` and
 schedule, epochs and times, so that the reproduction page shows the whole history. A further
 fine-tuning adds a stage the same way (the previous last stage's log becomes
 ``capsnet-mnist-stageN-log.csv``).
+
+With ``--resumes-last-stage`` (the shipped last stage's own run, resumed to more epochs with
+the same command), the earlier stages are kept and the last one's record is replaced by the
+longer run's.
 """
 
 from __future__ import annotations
@@ -105,10 +109,23 @@ def main() -> None:
         action="store_true",
         help="the run fine-tuned the shipped weights: keep their record as stage 1",
     )
+    parser.add_argument(
+        "--resumes-last-stage",
+        action="store_true",
+        help="the run is the shipped last stage's, resumed: replace that stage's record",
+    )
     args = parser.parse_args()
+    if args.continues_shipped and args.resumes_last_stage:
+        parser.error(
+            "--continues-shipped adds a stage, --resumes-last-stage replaces one: pick one"
+        )
     stages = []
     if args.continues_shipped:
         stages = keep_shipped_stages()
+    elif args.resumes_last_stage:
+        stages = json.loads((WEIGHTS_DIR / META_NAME).read_text()).get("stages", [])[:-1]
+        if not stages:
+            raise SystemExit("the shipped weights have a single stage: export without options")
     model = load_trained(args.run)
     model.compile(optimizer="adam")
     log = read_log(args.run / "log.csv")
