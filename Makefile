@@ -54,10 +54,13 @@ notebooks-oldest: setup-oldest
 ## whole book as one PDF: the one-page build printed by Chromium to _build/pdf/capsnets-book.pdf,
 ## which the site links to (copied to its root). The one-page build has its own Sphinx
 ## environment in _build/onepage (a shared one would leave pages it re-read unwritten in
-## _build/html) and the site's execution cache, linked in, so nothing is executed twice.
+## _build/html) and the site's execution cache, linked in, so nothing is executed twice. Chapters
+## that nbval ran with the same code and environment (`make notebooks`, before it in `make test`)
+## go into that cache first (tools/seed_book_cache.py): the build executes only the others.
 PDF := _build/pdf/capsnets-book.pdf
 ONEPAGE := _build/onepage
 book: setup mathjax
+	$(BIN)/python tools/seed_book_cache.py
 	$(BIN)/jupyter-book build . -W --keep-going
 	mkdir -p $(ONEPAGE)/_build
 	ln -sfn ../../.jupyter_cache $(ONEPAGE)/_build/.jupyter_cache

@@ -7,11 +7,16 @@ whose every code cell ran, the plugin writes what each code cell printed and rai
 notebook file and of the library's files, the Python interpreter and the TensorFlow, Keras and
 NumPy versions, in quick mode.
 
-The student-edition test (tests/test_student_edition.py) checks that every exercise check passes
-on the solution; it reads the record through the ``nbval_record`` fixture instead of executing
-the original notebook again, and executes it itself when there is no record with the current key
-(none written, an older notebook or library, another environment, or
-``STUDENT_TEST_RECORD=0``). ``CAPSNET_EXECUTED_DIR`` moves the records elsewhere (the tests of
+The record holds every output (text, figures, errors) and how long the cells took, so that two
+others need not run the chapters again:
+
+- the student-edition test (tests/test_student_edition.py) checks that every exercise check
+  passes on the solution; it reads the record through the ``nbval_record`` fixture, and
+  executes the chapter itself when there is no record with the current key (none written, an
+  older notebook or library, another environment, or ``STUDENT_TEST_RECORD=0``);
+- ``make book`` puts the records with the current key into the book's execution cache first
+  (``tools/seed_book_cache.py``), so the site shows what nbval's run printed and drew, and
+  executes only the chapters without one. ``CAPSNET_EXECUTED_DIR`` moves the records elsewhere (the tests of
 the recorder use it).
 
 Pass ``-p tests.conftest`` only to a run that collects nothing under tests/: pytest loads this
@@ -38,7 +43,7 @@ except ImportError:  # nbval missing: nothing to record, the student test execut
 
 ROOT = Path(__file__).resolve().parents[1]
 LIBRARY = ROOT / "capsnet_lib"
-FORMAT = 1  # of the record; bump when its content changes
+FORMAT = 2  # of the record; bump when its content changes
 
 
 def _sha256_file(path: Path) -> str:
@@ -93,7 +98,10 @@ def execution_key(notebook: Path) -> dict:
 
 
 def read_record(notebook: Path) -> tuple[nbformat.NotebookNode | None, str]:
-    """``notebook`` with the outputs nbval recorded, and where they come from (or why not)."""
+    """``notebook`` with the outputs nbval recorded, and where they come from (or why not).
+
+    The notebook's metadata gains ``capsnet_execution_seconds``: how long its cells ran.
+    """
     if os.environ.get("STUDENT_TEST_RECORD", "1") == "0":
         return None, "STUDENT_TEST_RECORD=0"
     path = record_path(notebook, environment())
@@ -111,7 +119,8 @@ def read_record(notebook: Path) -> tuple[nbformat.NotebookNode | None, str]:
             raise ValueError(f"{len(record['cells'])} cells recorded, {len(code)} in the notebook")
         for cell, outputs in zip(code, record["cells"], strict=True):
             cell.outputs = [nbformat.from_dict(out) for out in outputs]
-    except (OSError, ValueError, KeyError) as error:
+        nb.metadata["capsnet_execution_seconds"] = float(record["seconds"])
+    except (OSError, ValueError, KeyError, TypeError) as error:
         return None, f"unreadable nbval record {_shown(path)} ({error!r})"
     return nb, f"outputs recorded by nbval in {_shown(path)}"
 
@@ -125,18 +134,26 @@ def nbval_record():
 # -- the recorder (active in an nbval run) ------------------------------------------------------
 
 _results: dict[Path, dict[int, list[dict]]] = {}  # notebook -> code cell number -> outputs
+_seconds: dict[Path, float] = {}  # notebook -> seconds its cells took so far
+
+
+def _output(out) -> dict | None:
+    """One of nbval's outputs as a notebook output (None for a message that is not one)."""
+    if out.output_type == "stream":
+        return {"output_type": "stream", "name": out.name, "text": out.text}
+    if out.output_type == "error":
+        return {"output_type": "error", "ename": out.ename, "evalue": out.evalue, "traceback": []}
+    if out.output_type in ("display_data", "execute_result"):
+        output = {"output_type": out.output_type, "data": out.data, "metadata": out.metadata}
+        if out.output_type == "execute_result":
+            output["execution_count"] = out.get("execution_count")
+        return output
+    return None
 
 
 def _outputs(item, call) -> list[dict]:
-    """What a cell printed and raised, as notebook outputs (streams and errors only)."""
-    outputs = []
-    for out in item.test_outputs or []:
-        if out.output_type == "stream":
-            outputs.append({"output_type": "stream", "name": out.name, "text": out.text})
-        elif out.output_type == "error":
-            outputs.append(
-                {"output_type": "error", "ename": out.ename, "evalue": out.evalue, "traceback": []}
-            )
+    """What a cell printed, showed and raised, as notebook outputs."""
+    outputs = [output for out in item.test_outputs or [] if (output := _output(out))]
     failure = call.excinfo
     if (
         failure is None
@@ -182,12 +199,17 @@ def _record(item, call) -> None:
     notebook = Path(item.parent.path)
     if notebook not in _results:  # a new run of this notebook: an older record no longer holds
         record_path(notebook, environment()).unlink(missing_ok=True)
-        _results[notebook] = {}
+        _results[notebook], _seconds[notebook] = {}, 0.0
     cells = _results[notebook]
     cells[item.cell_num] = _outputs(item, call)
+    _seconds[notebook] = _seconds.get(notebook, 0.0) + call.duration
     code = sum(cell.cell_type == "code" for cell in item.parent.nb.cells)
     if sorted(cells) == list(range(code)):  # every code cell ran (nbval numbers code cells)
-        record = {"key": execution_key(notebook), "cells": [cells[n] for n in range(code)]}
+        record = {
+            "key": execution_key(notebook),
+            "seconds": round(_seconds.pop(notebook), 2),
+            "cells": [cells[n] for n in range(code)],
+        }
         path = record_path(notebook, environment())
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")

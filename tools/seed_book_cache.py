@@ -1,0 +1,81 @@
+"""Put nbval's executions of the chapters into the book's execution cache before a build.
+
+``make test`` runs every chapter under nbval (``make notebooks``), and tests/conftest.py records
+what each code cell printed, showed and raised. The book build then executes every chapter once
+more, in the same environment and the same quick mode, to show the same outputs. This tool
+adds each chapter whose record is current (same notebook, library, interpreter and versions:
+the key the student test checks too) to Jupyter Book's cache, ``_build/.jupyter_cache``, as if
+the build had executed it; the build then executes only the chapters without a current record.
+
+``make book`` runs it first; without records (a plain ``make book``) it does nothing. A chapter
+whose record holds an error is left to the build, which stops on it with the traceback.
+
+    python tools/seed_book_cache.py [--cache _build/.jupyter_cache] [notebooks ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CACHE = ROOT / "_build" / ".jupyter_cache"
+# What ipykernel reports as the kernel's language (the build's pages highlight code with it).
+LANGUAGE_INFO = {
+    "name": "python",
+    "version": platform.python_version(),
+    "mimetype": "text/x-python",
+    "file_extension": ".py",
+    "pygments_lexer": "ipython3",
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "nbconvert_exporter": "python",
+}
+
+
+def seed(notebooks: list[Path], cache_path: Path) -> list[Path]:
+    """Cache every notebook of ``notebooks`` with a current nbval record; return those cached."""
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+
+    sys.path.insert(0, str(ROOT))
+    from tests.conftest import read_record
+
+    cache = get_cache(str(cache_path))
+    cached = []
+    for path in notebooks:
+        nb, note = read_record(path)
+        if nb is not None and any(
+            out.output_type == "error" for cell in nb.cells for out in cell.get("outputs", [])
+        ):
+            nb, note = None, "its record holds an error"
+        if nb is None:
+            print(f"{path.name}: {note}; the build executes it")
+            continue
+        seconds = nb.metadata.pop("capsnet_execution_seconds")
+        nb.metadata["language_info"] = LANGUAGE_INFO
+        cache.cache_notebook_bundle(
+            CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
+            check_validity=False,
+            overwrite=True,
+        )
+        cached.append(path)
+    print(f"{len(cached)} of {len(notebooks)} chapters cached from nbval's run")
+    return cached
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("--cache", type=Path, default=CACHE, help=f"default: {CACHE}")
+    args = parser.parse_args(argv)
+    notebooks = [p.resolve() for p in args.notebooks] or sorted(
+        (ROOT / "notebooks").glob("*.ipynb")
+    )
+    seed(notebooks, args.cache)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
