@@ -27,12 +27,22 @@ import argparse
 import json
 import re
 import shutil
+import tempfile
 from pathlib import Path
+
+import numpy as np
 
 from capsnet_lib.data import load_mnist
 from capsnet_lib.model import CapsNet
 from capsnet_lib.plotting import read_log
-from capsnet_lib.pretrained import META_NAME, WEIGHTS_DIR, export_pretrained, load_pretrained
+from capsnet_lib.pretrained import (
+    META_NAME,
+    WEIGHTS_DIR,
+    WEIGHTS_NAME,
+    export_pretrained,
+    load_pretrained,
+    sha256_of,
+)
 from capsnet_lib.training import SETTINGS_NAME, load_trained
 
 STAGE1_META = "capsnet-mnist-stage1.json"
@@ -97,6 +107,32 @@ def keep_shipped_stages() -> list[dict]:
     return [*stages[:-1], last]
 
 
+def same_arrays(a: Path, b: Path) -> bool:
+    """Whether two ``.npz`` files hold the same arrays under the same names."""
+    with np.load(a) as first, np.load(b) as second:
+        return sorted(first.files) == sorted(second.files) and all(
+            np.array_equal(first[name], second[name]) for name in first.files
+        )
+
+
+def export_unless_same(model, facts: dict) -> None:
+    """Export into the package; weights equal to the shipped ones keep the shipped file.
+
+    (``np.savez`` stamps the time into the archive: the same weights would make a new file.)
+    """
+    shipped = WEIGHTS_DIR / WEIGHTS_NAME
+    with tempfile.TemporaryDirectory() as folder:
+        export_pretrained(model, Path(folder), **facts)
+        fresh = Path(folder) / WEIGHTS_NAME
+        meta = json.loads((Path(folder) / META_NAME).read_text())
+        if shipped.is_file() and same_arrays(fresh, shipped):
+            print("the chosen weights are the shipped ones: their file stays as it is")
+            meta["sha256"] = sha256_of(shipped)
+        else:
+            shutil.copy(fresh, shipped)
+        (WEIGHTS_DIR / META_NAME).write_text(json.dumps(meta, indent=1) + "\n")
+
+
 def main() -> None:
     """Export ``RUN/best.weights.h5`` and ``RUN/log.csv`` into the package, then measure them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -147,7 +183,7 @@ def main() -> None:
         stage = {k: facts[k] for k in ("command", "hardware", "epochs_trained", "schedule")}
         stage["epoch_seconds"] = facts.get("epoch_seconds", [])
         facts["stages"] = [*stages, {**stage, "log": LOG_NAME}]
-    export_pretrained(model, WEIGHTS_DIR, **facts)
+    export_unless_same(model, facts)
     shutil.copy(args.run / "log.csv", WEIGHTS_DIR / LOG_NAME)
     mnist = load_mnist()
     meta_path = WEIGHTS_DIR / META_NAME
