@@ -59,8 +59,10 @@ def chapters(tmp_path, monkeypatch):
 
 
 def test_current_records_are_cached_with_every_output(chapters, tmp_path):
-    current = write_chapter(chapters, "01_a.ipynb", ["print(1 + 1)", "plot()"])
-    write_record(current, [PRINTED, SHOWN], seconds=2.25)
+    current = write_chapter(chapters, "01_a.ipynb", ["print(1 + 1)", "plot()", "plot();\n# end"])
+    returned = {**SHOWN[0], "output_type": "execute_result", "execution_count": None}
+    # nbval runs cells without history, so IPython returns the value a ";" should silence
+    write_record(current, [PRINTED, SHOWN + [returned], [returned, *SHOWN]], seconds=2.25)
     cache_dir = tmp_path / "cache"
 
     assert seed([current], cache_dir) == [current]
@@ -71,7 +73,7 @@ def test_current_records_are_cached_with_every_output(chapters, tmp_path):
     assert record.data == {"execution_seconds": 2.25}  # the run report's time
     _, merged = cache.merge_match_into_notebook(source)
     code = [cell for cell in merged.cells if cell.cell_type == "code"]
-    assert [cell.outputs for cell in code] == [PRINTED, SHOWN]
+    assert [cell.outputs for cell in code] == [PRINTED, SHOWN + [returned], SHOWN]
     assert code[0].metadata["tags"] == ["hide-input"]  # cell metadata kept (hide-input, solution)
     assert merged.metadata["language_info"]["pygments_lexer"] == "ipython3"
     assert "capsnet_execution_seconds" not in merged.metadata

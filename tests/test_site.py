@@ -1,8 +1,9 @@
 """The built site (_build/html) in a real browser: every page, offline.
 
 For every HTML page: no JavaScript error, nothing requested from any host but the local
-server, every image loaded, every formula typeset by MathJax, exercise solutions hidden until
-clicked, every internal link (and its anchor) resolves. Screenshots of the front page and of a
+server, every image loaded (and none twice in one cell's output), every formula typeset by
+MathJax, exercise solutions hidden until clicked, every internal link (and its anchor)
+resolves. Screenshots of the front page and of a
 chapter go to _build/screenshots/. Run `make book` first (`make site-test` runs this file).
 """
 
@@ -224,6 +225,15 @@ def test_page(site, visit, path):
     # every image loaded (lazy ones made eager first)
     broken = page.evaluate(LOAD_IMAGES)
     problems += [f"image not loaded: {src}" for src in broken]
+
+    # no figure twice in one cell's output (a value that a final ";" should have silenced)
+    twice = page.evaluate(
+        """() => [...document.querySelectorAll('div.cell_output')].flatMap(output => {
+            const sources = [...output.querySelectorAll('img')].map(img => img.getAttribute('src'));
+            return sources.filter((source, k) => sources.indexOf(source) !== k);
+        })"""
+    )
+    problems += [f"figure shown twice in one cell's output: {src}" for src in twice]
 
     # every formula typeset by MathJax
     math = page.evaluate(

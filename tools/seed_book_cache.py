@@ -7,6 +7,10 @@ adds each chapter whose record is current (same notebook, library, interpreter a
 the key the student test checks too) to Jupyter Book's cache, ``_build/.jupyter_cache``, as if
 the build had executed it; the build then executes only the chapters without a current record.
 
+nbval sends cells with ``store_history=False``, so IPython cannot see a cell's final ``;``
+and returns the value a ``;`` silences (a figure shown twice): such results are dropped here,
+by IPython's own rule, as a kernel in the book's build would.
+
 ``make book`` runs it first; without records (a plain ``make book``) it does nothing. A chapter
 whose record holds an error is left to the build, which stops on it with the traceback.
 
@@ -34,6 +38,13 @@ LANGUAGE_INFO = {
 }
 
 
+def silenced(source: str) -> bool:
+    """Whether IPython silences a cell's value (its last code token is ``;``)."""
+    from IPython.core.displayhook import DisplayHook
+
+    return DisplayHook.semicolon_at_end_of_expression(source)
+
+
 def seed(notebooks: list[Path], cache_path: Path) -> list[Path]:
     """Cache every notebook of ``notebooks`` with a current nbval record; return those cached."""
     from jupyter_cache import get_cache
@@ -53,6 +64,9 @@ def seed(notebooks: list[Path], cache_path: Path) -> list[Path]:
         if nb is None:
             print(f"{path.name}: {note}; the build executes it")
             continue
+        for cell in nb.cells:
+            if cell.cell_type == "code" and silenced(cell.source):
+                cell.outputs = [out for out in cell.outputs if out.output_type != "execute_result"]
         seconds = nb.metadata.pop("capsnet_execution_seconds")
         nb.metadata["language_info"] = LANGUAGE_INFO
         cache.cache_notebook_bundle(
