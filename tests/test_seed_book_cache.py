@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from tests.conftest import ROOT, execution_key, record_path
+from tests.conftest import ROOT, environment, execution_key, record_path
 
 sys.path.insert(0, str(ROOT / "tools"))
 from seed_book_cache import seed  # noqa: E402
@@ -33,12 +33,11 @@ def write_chapter(folder, name, sources):
 
 def write_record(path, cells, seconds=1.5, **key_changes):
     record = {"key": {**execution_key(path), **key_changes}, "seconds": seconds, "cells": cells}
-    target = record_path(path, {k: v for k, v in record["key"].items() if k in ENV_KEYS})
+    target = record_path(path, environment())
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(record))
 
 
-ENV_KEYS = ("python", "tensorflow", "keras", "numpy")
 PRINTED = [{"output_type": "stream", "name": "stdout", "text": "2\n"}]
 SHOWN = [
     {

@@ -79,12 +79,22 @@ WAIT_FOR_MATHJAX = """async () => {
 }"""
 
 
+def browser_candidates() -> list[str]:
+    """Where to look for Chromium: $CHROMIUM alone when set, else :data:`BROWSERS`."""
+    return [os.environ["CHROMIUM"]] if os.environ.get("CHROMIUM") else list(BROWSERS)
+
+
+def installed_browser() -> str | None:
+    """The first of :func:`browser_candidates` present, or None."""
+    return next((c for c in browser_candidates() if Path(c).is_file()), None)
+
+
 def find_browser() -> str:
-    """The Chromium to print with: $CHROMIUM, else the first of :data:`BROWSERS` present."""
-    candidates = [os.environ["CHROMIUM"]] if os.environ.get("CHROMIUM") else list(BROWSERS)
-    for candidate in candidates:
-        if Path(candidate).is_file():
-            return candidate
+    """The Chromium to print with (:func:`installed_browser`); a one-line error without one."""
+    browser = installed_browser()
+    if browser is not None:
+        return browser
+    candidates = browser_candidates()
     raise SystemExit(
         f"book_pdf: no Chromium at {', '.join(candidates)}: apt-get install chromium"
         " (or set CHROMIUM to a Chrome/Chromium binary)"
@@ -172,14 +182,14 @@ def main(argv: list[str] | None = None) -> int:
         help="no Chromium: say so and write nothing, instead of failing (what `make book` does)",
     )
     args = parser.parse_args(argv)
-    if args.skip_without_browser and not os.environ.get("CHROMIUM"):
-        if not any(Path(candidate).is_file() for candidate in BROWSERS):
-            print(
-                "book_pdf: no Chromium here, so the site is built without its PDF "
-                "(apt-get install chromium, then `make book` again)",
-                file=sys.stderr,
-            )
-            return 0
+    # a $CHROMIUM that is missing is an error, not a reason to skip
+    if args.skip_without_browser and not os.environ.get("CHROMIUM") and not installed_browser():
+        print(
+            "book_pdf: no Chromium here, so the site is built without its PDF "
+            "(apt-get install chromium, then `make book` again)",
+            file=sys.stderr,
+        )
+        return 0
     seen = print_pdf(args.site, args.pdf)
     problems = [f"request to another host refused: {url}" for url in seen["blocked"]]
     problems += [f"image not loaded: {src}" for src in seen["broken_images"]]

@@ -20,22 +20,11 @@ whose record holds an error is left to the build, which stops on it with the tra
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "_build" / ".jupyter_cache"
-# What ipykernel reports as the kernel's language (the build's pages highlight code with it).
-LANGUAGE_INFO = {
-    "name": "python",
-    "version": platform.python_version(),
-    "mimetype": "text/x-python",
-    "file_extension": ".py",
-    "pygments_lexer": "ipython3",
-    "codemirror_mode": {"name": "ipython", "version": 3},
-    "nbconvert_exporter": "python",
-}
 
 
 def silenced(source: str) -> bool:
@@ -47,6 +36,7 @@ def silenced(source: str) -> bool:
 
 def seed(notebooks: list[Path], cache_path: Path) -> list[Path]:
     """Cache every notebook of ``notebooks`` with a current nbval record; return those cached."""
+    from ipykernel.ipkernel import IPythonKernel
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -68,7 +58,8 @@ def seed(notebooks: list[Path], cache_path: Path) -> list[Path]:
             if cell.cell_type == "code" and silenced(cell.source):
                 cell.outputs = [out for out in cell.outputs if out.output_type != "execute_result"]
         seconds = nb.metadata.pop("capsnet_execution_seconds")
-        nb.metadata["language_info"] = LANGUAGE_INFO
+        # what the kernel reports of its language (the build's pages highlight code with it)
+        nb.metadata["language_info"] = dict(IPythonKernel.language_info)
         cache.cache_notebook_bundle(
             CacheBundleIn(nb, str(path), data={"execution_seconds": seconds}),
             check_validity=False,
