@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import os
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +30,28 @@ def variable_key(variable) -> str:
     return variable.path.split("/", 1)[-1]
 
 
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` as a compressed ``.npz`` whose bytes depend on the arrays alone.
+
+    ``np.savez_compressed`` stamps the current time into each zip entry, so the same weights
+    would give a new file (and a new SHA-256) on every export; here every entry has a fixed
+    date and the names are sorted. The file appears whole or not at all: it is written
+    beside ``path`` and then renamed over it. ``np.load`` reads it like any ``.npz``.
+    """
+    path = Path(path)
+    partial = path.with_name(path.name + ".partial")
+    with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name in sorted(arrays):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asarray(arrays[name]), allow_pickle=False)
+            entry = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = 0o644 << 16
+            archive.writestr(entry, buffer.getvalue())
+    os.replace(partial, path)
+    return path
+
+
 def export_pretrained(model, directory: str | Path = WEIGHTS_DIR, **facts) -> Path:
     """Write ``model``'s weights as float16 ``.npz`` plus a JSON of config, checksum and ``facts``.
 
@@ -37,7 +62,7 @@ def export_pretrained(model, directory: str | Path = WEIGHTS_DIR, **facts) -> Pa
     directory.mkdir(parents=True, exist_ok=True)
     arrays = {variable_key(v): np.asarray(v.numpy()).astype(np.float16) for v in model.weights}
     path = directory / WEIGHTS_NAME
-    np.savez_compressed(path, **arrays)
+    write_npz(path, arrays)
     config = model.get_config()
     config.pop("name", None)
     meta = {"config": config, "sha256": sha256_of(path), **facts}

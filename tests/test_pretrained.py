@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -58,6 +59,19 @@ def test_export_load_round_trip_is_by_variable_path(tmp_path):
         np.testing.assert_allclose(
             theirs.numpy(), mine.numpy().astype(np.float16).astype(np.float32)
         )
+
+
+def test_export_writes_the_same_bytes_for_the_same_weights(tmp_path):
+    """No time stamp in the archive: exporting the same weights twice gives the same file,
+    hence the same SHA-256, and no partial file is left behind."""
+    model = cl.CapsNet(routing_iterations=2, decoder_units=(32, 64))
+    first = pretrained.export_pretrained(model, tmp_path / "a")
+    time.sleep(2)  # zip time stamps have a two-second resolution
+    second = pretrained.export_pretrained(model, tmp_path / "b")
+    assert first.read_bytes() == second.read_bytes()
+    assert sorted(p.name for p in first.parent.iterdir()) == sorted(
+        [pretrained.WEIGHTS_NAME, pretrained.META_NAME]
+    )
 
 
 def test_weights_of_another_architecture_name_what_differs(tmp_path):

@@ -118,7 +118,8 @@ def same_arrays(a: Path, b: Path) -> bool:
 def export_unless_same(model, facts: dict) -> None:
     """Export into the package; weights equal to the shipped ones keep the shipped file.
 
-    (``np.savez`` stamps the time into the archive: the same weights would make a new file.)
+    (The arrays are compared, not the bytes: files written before ``write_npz`` carry
+    ``np.savez``'s time stamps, so the same weights could differ in bytes.)
     """
     shipped = WEIGHTS_DIR / WEIGHTS_NAME
     with tempfile.TemporaryDirectory() as folder:
