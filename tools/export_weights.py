@@ -19,6 +19,10 @@ fine-tuning adds a stage the same way (the previous last stage's log becomes
 With ``--resumes-last-stage`` (the shipped last stage's own run, resumed to more epochs with
 the same command), the earlier stages are kept and the last one's record is replaced by the
 longer run's.
+
+With ``--record-only FOLDER`` (a run that is not shipped, kept for the reproduction page),
+nothing is exported and the test set is not consulted: the run's facts and log are written
+to ``FOLDER/RUN.json`` and ``FOLDER/RUN-log.csv``.
 """
 
 from __future__ import annotations
@@ -55,6 +59,39 @@ SCHEDULE_KEYS = ("learning_rate", "decay", "decay_steps", "decay_rate", "batch_s
 def epoch_seconds(console: Path) -> list[int]:
     """Seconds per epoch from Keras's one-line-per-epoch output (``430/430 - 570s - ...``)."""
     return [int(s) for s in re.findall(r"^\d+/\d+ - (\d+)s", console.read_text(), re.M)]
+
+
+def run_facts(run: Path, command: str, hardware: str, console: Path | None) -> dict:
+    """What a run's folder (and its console output) says: chosen epoch, schedule, times."""
+    log = read_log(run / "log.csv")
+    best = int(log["val_accuracy"].argmax())
+    facts = {
+        "chosen_epoch": int(log["epoch"][best]),
+        "epochs_trained": int(log["epoch"][-1]),
+        "val_accuracy": float(log["val_accuracy"][best]),
+        "command": command,
+        "hardware": hardware,
+    }
+    if console:
+        facts["epoch_seconds"] = epoch_seconds(console)
+    settings_path = run / SETTINGS_NAME
+    settings = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
+    facts["schedule"] = {k: settings[k] for k in SCHEDULE_KEYS if k in settings}
+    return facts
+
+
+def record_only(run: Path, facts: dict, folder: Path) -> None:
+    """Keep a run that is not shipped: its facts and log in ``folder``, named after the run.
+
+    No weights are exported and the test set is not consulted (the run was not chosen).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    log_name = f"{run.name}-log.csv"
+    shutil.copy(run / "log.csv", folder / log_name)
+    (folder / f"{run.name}.json").write_text(
+        json.dumps({**facts, "log": log_name}, indent=1) + "\n"
+    )
+    print(json.dumps(facts, indent=1))
 
 
 def test_accuracy(model, mnist) -> float:
@@ -151,11 +188,23 @@ def main() -> None:
         action="store_true",
         help="the run is the shipped last stage's, resumed: replace that stage's record",
     )
+    parser.add_argument(
+        "--record-only",
+        type=Path,
+        metavar="FOLDER",
+        help="a run not shipped: keep its facts and log in FOLDER, export nothing",
+    )
     args = parser.parse_args()
     if args.continues_shipped and args.resumes_last_stage:
         parser.error(
             "--continues-shipped adds a stage, --resumes-last-stage replaces one: pick one"
         )
+    facts = run_facts(args.run, args.command, args.hardware, args.console)
+    if args.record_only:
+        if args.continues_shipped or args.resumes_last_stage:
+            parser.error("--record-only exports nothing: it takes neither stage option")
+        record_only(args.run, facts, args.record_only)
+        return
     stages = []
     if args.continues_shipped:
         stages = keep_shipped_stages()
@@ -165,21 +214,7 @@ def main() -> None:
             raise SystemExit("the shipped weights have a single stage: export without options")
     model = load_trained(args.run)
     model.compile(optimizer="adam")
-    log = read_log(args.run / "log.csv")
-    best = int(log["val_accuracy"].argmax())
-    facts = {
-        "chosen_epoch": int(log["epoch"][best]),
-        "epochs_trained": int(log["epoch"][-1]),
-        "val_accuracy": float(log["val_accuracy"][best]),
-        "command": args.command,
-        "hardware": args.hardware,
-        "parameters": int(model.count_params()),
-    }
-    if args.console:
-        facts["epoch_seconds"] = epoch_seconds(args.console)
-    settings_path = args.run / SETTINGS_NAME
-    settings = json.loads(settings_path.read_text()) if settings_path.is_file() else {}
-    facts["schedule"] = {k: settings[k] for k in SCHEDULE_KEYS if k in settings}
+    facts["parameters"] = int(model.count_params())
     if stages:
         stage = {k: facts[k] for k in ("command", "hardware", "epochs_trained", "schedule")}
         stage["epoch_seconds"] = facts.get("epoch_seconds", [])
