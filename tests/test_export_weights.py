@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 
 from tests.conftest import ROOT
@@ -62,3 +63,23 @@ def test_record_only_keeps_facts_and_log_and_exports_nothing(tmp_path, monkeypat
     assert not any(key.startswith("test_accuracy") for key in record)  # test set not consulted
     after = {p.name: p.stat().st_mtime_ns for p in export_weights.WEIGHTS_DIR.iterdir()}
     assert after == shipped  # the package's weights and records untouched
+
+
+def test_replacing_the_shipped_weights_moves_their_history_out_of_the_package(
+    tmp_path, monkeypatch
+):
+    weights = tmp_path / "weights"
+    shutil.copytree(export_weights.WEIGHTS_DIR, weights, ignore=shutil.ignore_patterns("*.npz"))
+    monkeypatch.setattr(export_weights, "WEIGHTS_DIR", weights)
+    shipped = json.loads((weights / export_weights.META_NAME).read_text())
+    logs = [(weights / stage["log"]).read_text() for stage in shipped["stages"]]
+    record = export_weights.move_shipped_record(tmp_path / "kept" / "fine-tuned")
+    assert record == json.loads((tmp_path / "kept" / "fine-tuned.json").read_text())
+    assert "config" not in record and record["sha256"] == shipped["sha256"]
+    assert record["test_accuracy_float16"] == shipped["test_accuracy_float16"]
+    for number, (stage, log) in enumerate(zip(record["stages"], logs, strict=True), start=1):
+        assert stage["log"] == f"fine-tuned-stage{number}-log.csv"
+        assert (tmp_path / "kept" / stage["log"]).read_text() == log
+    # the package keeps its shipped log (overwritten by the new run's), no stage files
+    assert not list(weights.glob("capsnet-mnist-stage*"))
+    assert (weights / export_weights.LOG_NAME).is_file()

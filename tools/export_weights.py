@@ -20,6 +20,10 @@ With ``--resumes-last-stage`` (the shipped last stage's own run, resumed to more
 the same command), the earlier stages are kept and the last one's record is replaced by the
 longer run's.
 
+With ``--replaces-shipped STEM`` (a run from scratch, better on validation than the shipped
+weights), their record and logs move out of the package to ``STEM.json`` and
+``STEM-stageN-log.csv``, and the package holds the new run's alone.
+
 With ``--record-only FOLDER`` (a run that is not shipped, kept for the reproduction page),
 nothing is exported and the test set is not consulted: the run's facts and log are written
 to ``FOLDER/RUN.json`` and ``FOLDER/RUN-log.csv``.
@@ -144,6 +148,32 @@ def keep_shipped_stages() -> list[dict]:
     return [*stages[:-1], last]
 
 
+def move_shipped_record(stem: Path) -> dict:
+    """Move the shipped weights' record and logs out of the package, to ``STEM.json`` and
+    ``STEM-stageN-log.csv``; return the record.
+
+    For a run from scratch that replaces the shipped weights: their history (every stage's
+    command, schedule, log and test accuracies) stays readable for the reproduction page,
+    while the package keeps only the records of the weights it ships.
+    """
+    shipped = json.loads((WEIGHTS_DIR / META_NAME).read_text())
+    stages = shipped.get("stages") or [{**shipped, "log": LOG_NAME}]
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    moved = []
+    for number, stage in enumerate(stages, start=1):
+        log_name = f"{stem.name}-stage{number}-log.csv"
+        shutil.copy(WEIGHTS_DIR / stage["log"], stem.parent / log_name)
+        moved.append({k: v for k, v in stage.items() if k != "config"} | {"log": log_name})
+    record = {k: v for k, v in shipped.items() if k not in ("config", "log")}
+    record["stages"] = moved
+    stem.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
+    for stage in stages:
+        if stage["log"] != LOG_NAME:  # the shipped log itself is overwritten by the new run's
+            (WEIGHTS_DIR / stage["log"]).unlink()
+    (WEIGHTS_DIR / STAGE1_META).unlink(missing_ok=True)
+    return record
+
+
 def same_arrays(a: Path, b: Path) -> bool:
     """Whether two ``.npz`` files hold the same arrays under the same names."""
     with np.load(a) as first, np.load(b) as second:
@@ -189,20 +219,29 @@ def main() -> None:
         help="the run is the shipped last stage's, resumed: replace that stage's record",
     )
     parser.add_argument(
+        "--replaces-shipped",
+        type=Path,
+        metavar="STEM",
+        help="a run from scratch replaces the shipped weights: move their record and logs "
+        "to STEM.json and STEM-stageN-log.csv",
+    )
+    parser.add_argument(
         "--record-only",
         type=Path,
         metavar="FOLDER",
         help="a run not shipped: keep its facts and log in FOLDER, export nothing",
     )
     args = parser.parse_args()
-    if args.continues_shipped and args.resumes_last_stage:
+    chosen = [args.continues_shipped, args.resumes_last_stage, bool(args.replaces_shipped)]
+    if sum(chosen) > 1:
         parser.error(
-            "--continues-shipped adds a stage, --resumes-last-stage replaces one: pick one"
+            "--continues-shipped adds a stage, --resumes-last-stage replaces one, "
+            "--replaces-shipped starts anew: pick one"
         )
     facts = run_facts(args.run, args.command, args.hardware, args.console)
     if args.record_only:
-        if args.continues_shipped or args.resumes_last_stage:
-            parser.error("--record-only exports nothing: it takes neither stage option")
+        if any(chosen):
+            parser.error("--record-only exports nothing: it takes no other option of these")
         record_only(args.run, facts, args.record_only)
         return
     stages = []
@@ -212,6 +251,8 @@ def main() -> None:
         stages = json.loads((WEIGHTS_DIR / META_NAME).read_text()).get("stages", [])[:-1]
         if not stages:
             raise SystemExit("the shipped weights have a single stage: export without options")
+    elif args.replaces_shipped:
+        move_shipped_record(args.replaces_shipped)
     model = load_trained(args.run)
     model.compile(optimizer="adam")
     facts["parameters"] = int(model.count_params())
@@ -219,6 +260,8 @@ def main() -> None:
         stage = {k: facts[k] for k in ("command", "hardware", "epochs_trained", "schedule")}
         stage["epoch_seconds"] = facts.get("epoch_seconds", [])
         facts["stages"] = [*stages, {**stage, "log": LOG_NAME}]
+    else:
+        facts["log"] = LOG_NAME
     export_unless_same(model, facts)
     shutil.copy(args.run / "log.csv", WEIGHTS_DIR / LOG_NAME)
     mnist = load_mnist()
