@@ -77,6 +77,9 @@ def test_replacing_the_shipped_weights_moves_their_history_out_of_the_package(
     assert record == json.loads((tmp_path / "kept" / "fine-tuned.json").read_text())
     assert "config" not in record and record["sha256"] == shipped["sha256"]
     assert record["test_accuracy_float16"] == shipped["test_accuracy_float16"]
+    last = record["stages"][-1]  # complete, like the ones before it
+    assert last["chosen_epoch"] == shipped["chosen_epoch"]
+    assert last["test_accuracy_float16"] == shipped["test_accuracy_float16"]
     for number, (stage, log) in enumerate(zip(record["stages"], logs, strict=True), start=1):
         assert stage["log"] == f"fine-tuned-stage{number}-log.csv"
         assert (tmp_path / "kept" / stage["log"]).read_text() == log

@@ -57,6 +57,7 @@ STAGE1_META = "capsnet-mnist-stage1.json"
 STAGE1_LOG = "capsnet-mnist-stage1-log.csv"
 LOG_NAME = "capsnet-mnist-log.csv"
 TEST_KEYS = ("test_accuracy_as_trained", "test_accuracy_float32", "test_accuracy_float16")
+RESULT_KEYS = ("chosen_epoch", "val_accuracy", "parameters", *TEST_KEYS)
 SCHEDULE_KEYS = ("learning_rate", "decay", "decay_steps", "decay_rate", "batch_size")
 
 
@@ -142,8 +143,7 @@ def keep_shipped_stages() -> list[dict]:
         return [keep_shipped_as_stage1()]
     stages = shipped["stages"]
     log_name = f"capsnet-mnist-stage{len(stages)}-log.csv"
-    results = ("chosen_epoch", "val_accuracy", "parameters", *TEST_KEYS)
-    last = {**stages[-1], **{k: shipped[k] for k in results if k in shipped}, "log": log_name}
+    last = {**stages[-1], **{k: shipped[k] for k in RESULT_KEYS if k in shipped}, "log": log_name}
     shutil.copy(WEIGHTS_DIR / LOG_NAME, WEIGHTS_DIR / log_name)
     return [*stages[:-1], last]
 
@@ -158,6 +158,7 @@ def move_shipped_record(stem: Path) -> dict:
     """
     shipped = json.loads((WEIGHTS_DIR / META_NAME).read_text())
     stages = shipped.get("stages") or [{**shipped, "log": LOG_NAME}]
+    stages[-1] = {**stages[-1], **{k: shipped[k] for k in RESULT_KEYS if k in shipped}}
     stem.parent.mkdir(parents=True, exist_ok=True)
     moved = []
     for number, stage in enumerate(stages, start=1):
