@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 import sys
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -65,24 +66,43 @@ def test_record_only_keeps_facts_and_log_and_exports_nothing(tmp_path, monkeypat
     assert after == shipped  # the package's weights and records untouched
 
 
+def shipped_record(weights, stages: bool) -> dict:
+    """A package's weights folder (without the weights) whose record has two stages or none."""
+    weights.mkdir()
+    results = {"chosen_epoch": 5, "val_accuracy": 0.996, "test_accuracy_float16": 0.9958}
+    record = {"config": {"routing_iterations": 3}, "sha256": "ab" * 32, **results}
+    if stages:
+        record["stages"] = [
+            {"command": "train stage 1", "log": "capsnet-mnist-stage1-log.csv", "chosen_epoch": 12},
+            {"command": "train stage 2", "log": export_weights.LOG_NAME},
+        ]
+        (weights / "capsnet-mnist-stage1-log.csv").write_text(LOG + "4,0.99,0.02,0.9950,0.03\n")
+        (weights / export_weights.STAGE1_META).write_text("{}")
+    else:
+        record["command"] = "train from scratch"
+    (weights / export_weights.LOG_NAME).write_text(LOG)
+    (weights / export_weights.META_NAME).write_text(json.dumps(record))
+    return record
+
+
+@pytest.mark.parametrize("stages", [True, False], ids=["stages", "single run"])
 def test_replacing_the_shipped_weights_moves_their_history_out_of_the_package(
-    tmp_path, monkeypatch
+    tmp_path, monkeypatch, stages
 ):
     weights = tmp_path / "weights"
-    shutil.copytree(export_weights.WEIGHTS_DIR, weights, ignore=shutil.ignore_patterns("*.npz"))
+    shipped = shipped_record(weights, stages)
     monkeypatch.setattr(export_weights, "WEIGHTS_DIR", weights)
-    shipped = json.loads((weights / export_weights.META_NAME).read_text())
-    logs = [(weights / stage["log"]).read_text() for stage in shipped["stages"]]
-    record = export_weights.move_shipped_record(tmp_path / "kept" / "fine-tuned")
-    assert record == json.loads((tmp_path / "kept" / "fine-tuned.json").read_text())
+    logs = [(weights / s["log"]).read_text() for s in shipped.get("stages", [])] or [LOG]
+    record = export_weights.move_shipped_record(tmp_path / "kept" / "before")
+    assert record == json.loads((tmp_path / "kept" / "before.json").read_text())
     assert "config" not in record and record["sha256"] == shipped["sha256"]
     assert record["test_accuracy_float16"] == shipped["test_accuracy_float16"]
     last = record["stages"][-1]  # complete, like the ones before it
-    assert last["chosen_epoch"] == shipped["chosen_epoch"]
-    assert last["test_accuracy_float16"] == shipped["test_accuracy_float16"]
+    assert last["chosen_epoch"] == 5 and last["test_accuracy_float16"] == 0.9958
     for number, (stage, log) in enumerate(zip(record["stages"], logs, strict=True), start=1):
-        assert stage["log"] == f"fine-tuned-stage{number}-log.csv"
+        assert stage["log"] == f"before-stage{number}-log.csv"
         assert (tmp_path / "kept" / stage["log"]).read_text() == log
     # the package keeps its shipped log (overwritten by the new run's), no stage files
-    assert not list(weights.glob("capsnet-mnist-stage*"))
-    assert (weights / export_weights.LOG_NAME).is_file()
+    assert sorted(p.name for p in weights.iterdir()) == sorted(
+        [export_weights.LOG_NAME, export_weights.META_NAME]
+    )
