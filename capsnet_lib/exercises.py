@@ -13,12 +13,15 @@ class ExerciseNotSolved(AssertionError):
     """Raised by a check cell when the exercise's answer is missing or wrong."""
 
 
-def check(exercise: str, test: Callable[[], object]) -> None:
+def check(exercise: str, test: Callable[[], object], explain: str = "") -> None:
     """Run ``test`` (a function of asserts); print a success line or raise :class:`ExerciseNotSolved`.
 
     Args:
         exercise: The exercise's name as the chapter numbers it, e.g. ``"3.2"``.
         test: Raises ``AssertionError`` (or any error) when the answer is wrong.
+        explain: Why the answer is what it is, for predict-then-run exercises: printed
+            after the success line, and added to the message of a wrong prediction (not
+            to that of an unanswered one, so the stub does not give the answer away).
 
     Introduced in chapter 1, input.
     """
@@ -30,8 +33,24 @@ def check(exercise: str, test: Callable[[], object]) -> None:
         ) from None
     except Exception as error:  # any failure of the student's code is a wrong answer
         reason = str(error).strip() or type(error).__name__
-        raise ExerciseNotSolved(f"Exercise {exercise}: not right yet: {reason}") from None
+        why = f"\n{explain}" if explain else ""
+        raise ExerciseNotSolved(f"Exercise {exercise}: not right yet: {reason}{why}") from None
     print(f"Exercise {exercise}: correct ✓")
+    if explain:
+        print(explain)
+
+
+def predicted(prediction: object) -> object:
+    """``prediction`` itself, or ``NotImplementedError`` while it is still ``None``.
+
+    For the checks of predict-then-run exercises, whose answer cell starts as
+    ``prediction = None``: an unanswered prediction is "not solved yet", not "wrong".
+
+    Introduced in chapter 1, input.
+    """
+    if prediction is None:
+        raise NotImplementedError("make your prediction first")
+    return prediction
 
 
 def names_used(function: Callable) -> Counter:

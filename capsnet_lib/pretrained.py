@@ -103,6 +103,12 @@ def load_pretrained(directory: str | Path = WEIGHTS_DIR, **settings):
     model = CapsNet(**{**meta["config"], "precision": "float32", **settings})
     assign_by_key(model, arrays, path)
     model.compile(optimizer="adam")
+    # What the pages say about the network they show (capsnet_lib.page.run_note).
+    model.pretrained_facts = {
+        "test_accuracy": meta.get("test_accuracy_float16", meta.get("test_accuracy")),
+        "chosen_epoch": meta.get("chosen_epoch"),
+        "epochs_trained": meta.get("epochs_trained"),
+    }
     return model
 
 
