@@ -10,6 +10,7 @@ the book copies the code, the reader does not. The cell is folded (``hide-input`
 
     python tools/carry_pieces.py            # rewrite the folded cells from the piece cells
     python tools/carry_pieces.py --check    # exit 1 if a folded cell is out of date
+    python tools/carry_pieces.py --only 7   # rewrite chapter 7's folded cell alone
 
 ``tests/test_reader_pieces.py`` fails when a folded cell differs from what this tool writes.
 """
@@ -77,13 +78,18 @@ def setup_cell_index(nb: nbformat.NotebookNode) -> int:
     return code[1]
 
 
-def carry(check_only: bool = False) -> list[str]:
-    """Write (or, with ``check_only``, compare) every folded cell; return the stale chapters."""
+def carry(check_only: bool = False, only: int | None = None) -> list[str]:
+    """Write (or, with ``check_only``, compare) the folded cells; return the stale chapters.
+
+    ``only`` limits the writing and comparing to one chapter's notebook.
+    """
     paths = chapter_paths()
     notebooks = {number: nbformat.read(path, as_version=4) for number, path in paths.items()}
     pieces = {number: pieces_of(nb) for number, nb in notebooks.items()}
     stale = []
     for number in range(FIRST_CARRIER, LAST_CARRIER + 1):
+        if only is not None and number != only:
+            continue
         nb = notebooks[number]
         wanted = carried_source(pieces, number)
         index = carried_cell_index(nb)
@@ -112,8 +118,9 @@ def carry(check_only: bool = False) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale cells")
+    parser.add_argument("--only", type=int, help="one chapter's notebook (3-7) only")
     args = parser.parse_args(argv)
-    stale = carry(check_only=args.check)
+    stale = carry(check_only=args.check, only=args.only)
     if stale:
         verb = "out of date" if args.check else "rewritten"
         print(f"pieces-so-far {verb} in: {', '.join(stale)}")
