@@ -235,6 +235,17 @@ def test_page(site, visit, path):
     )
     problems += [f"figure shown twice in one cell's output: {src}" for src in twice]
 
+    # the checks that guard the prose stay out of the reading: no code cell in view asserts,
+    # except the exercises' check cells, which are for the reader
+    guards = page.evaluate(
+        r"""() => [...document.querySelectorAll('div.cell')]
+            .filter(cell => !/tag_(hide-input|hide-cell)/.test(cell.className))
+            .map(cell => (cell.querySelector('div.cell_input') || {}).innerText || '')
+            .filter(code => /\bassert(_\w+)?\b/.test(code) && !/\bcheck\(/.test(code))
+            .map(code => code.trim().split('\n')[0])"""
+    )
+    problems += [f"guard cell shown to the reader: {first_line}" for first_line in guards]
+
     # every formula typeset by MathJax
     math = page.evaluate(
         """() => {
