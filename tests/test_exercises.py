@@ -3,7 +3,7 @@
 import pytest
 import tensorflow as tf
 
-from capsnet_lib.exercises import ExerciseNotSolved, check, names_used
+from capsnet_lib.exercises import ExerciseNotSolved, check, names_used, predicted
 
 
 def one_einsum(u, w):
@@ -37,3 +37,33 @@ def test_check_says_right_or_what_is_wrong(capsys):
 
     with pytest.raises(ExerciseNotSolved, match="not solved yet"):
         check("0.3", stub)
+
+
+def test_a_prediction_is_explained_when_right_and_when_wrong(capsys):
+    def compare(prediction, measured=3):
+        def test():
+            assert predicted(prediction) == measured, f"you predicted {prediction}"
+
+        return test
+
+    why = "Each of the 3 parents gets one share."
+    check("0.4", compare(3), explain=why)
+    assert capsys.readouterr().out.splitlines() == ["Exercise 0.4: correct ✓", why]
+    with pytest.raises(ExerciseNotSolved, match=r"you predicted 5(.|\n)*\nEach of the 3 parents"):
+        check("0.4", compare(5), explain=why)
+    with pytest.raises(ExerciseNotSolved, match="not solved yet") as unanswered:
+        check("0.4", compare(None), explain=why)
+    assert why not in str(unanswered.value), "an unanswered prediction must not get the answer"
+
+
+def test_the_run_note_says_mode_data_and_weights():
+    from capsnet_lib.page import run_note
+
+    class Shipped:
+        pretrained_facts = {"test_accuracy": 0.996, "chosen_epoch": 16, "epochs_trained": 22}
+
+    quick = run_note(True, "1,000 test digits", Shipped()).data
+    assert "quick mode" in quick and "1,000 test digits" in quick and "99.60%" in quick
+    full = run_note(False, "the 10,000 test digits", object()).data
+    assert "full mode" in full and "trained briefly here" in full
+    assert "none" in run_note(True, "8 digits").data
