@@ -340,3 +340,50 @@ def plot_agreement_parts(agreeing, others, lengths=None):
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.tight_layout()
     return fig
+
+
+def plot_receptive_fields(image, fields, labels=None, size: float = 2.8):
+    """One image per receptive field: the pixels the field sees, the rest faded, the field outlined.
+
+    Args:
+        image: One image, ``(28, 28)`` or ``(28, 28, 1)``, values in ``[0, 1]``.
+        fields: Which pixels each field sees, boolean masks ``(k, h, w)`` shaped like the image
+            (e.g. where a capsule's input has a non-zero gradient with respect to the image).
+        labels: A title per field.
+        size: Inches per panel.
+
+    Returns:
+        The matplotlib figure, one panel per field; its ticks mark each field's first and last
+        row and column.
+
+    Introduced in chapter 2, primary capsules.
+    """
+    from matplotlib.patches import Rectangle
+
+    image = np.asarray(image, dtype=float)
+    image = image[..., 0] if image.ndim == 3 else image
+    fields = np.asarray(fields, dtype=bool)
+    fields = fields[None] if fields.ndim == 2 else fields
+    if image.ndim != 2 or fields.shape[1:] != image.shape:
+        raise ValueError(
+            f"fields must be boolean masks shaped like the image {image.shape}; got {fields.shape}"
+        )
+    if labels is not None and len(labels) != len(fields):
+        raise ValueError(f"{len(fields)} fields need {len(fields)} labels; got {len(labels)}")
+    if not fields.reshape(len(fields), -1).any(axis=1).all():
+        raise ValueError("every field must see at least one pixel")
+    height, width = image.shape
+    fig, axes = plt.subplots(1, len(fields), figsize=(size * len(fields), size), squeeze=False)
+    for k, (ax, field) in enumerate(zip(axes[0], fields, strict=True)):
+        ax.imshow(np.where(field, image, 0.2 * image), cmap="binary", vmin=0, vmax=1)
+        rows, cols = np.flatnonzero(field.any(axis=1)), np.flatnonzero(field.any(axis=0))
+        top, bottom, left, right = rows[0], rows[-1], cols[0], cols[-1]
+        box = (left - 0.5, top - 0.5)
+        ax.add_patch(Rectangle(box, right - left + 1, bottom - top + 1, fill=False, ec="C3", lw=2))
+        ax.set_xticks(sorted({0, left, right, width - 1}))
+        ax.set_yticks(sorted({0, top, bottom, height - 1}))
+        ax.tick_params(labelsize=7, length=2)
+        if labels is not None:
+            ax.set_title(labels[k], fontsize=9)
+    fig.tight_layout()
+    return fig
