@@ -387,3 +387,54 @@ def plot_receptive_fields(image, fields, labels=None, size: float = 2.8):
             ax.set_title(labels[k], fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def plot_pose_sweep(amounts, images, reconstructions, poses, highlight=(), xlabel="shift (pixels)"):
+    """One digit transformed step by step: inputs over reconstructions, its pose values below.
+
+    Args:
+        amounts: The transformation's amount at each step, ``(k,)``.
+        images: The transformed digit at each step, ``(k, 28, 28)`` or ``(k, 28, 28, 1)``.
+        reconstructions: The decoder's picture at each step, same shape.
+        poses: The pose of the digit's own capsule at each step, ``(k, dims)``.
+        highlight: Dimensions drawn in colour and named in the legend; the others grey.
+        xlabel: What the amounts measure.
+
+    Returns:
+        The matplotlib figure: ``2 k`` image panels and one panel of the pose values (one
+        line per dimension) and of the capsule's length (dashed) against the amount.
+
+    Introduced in chapter 8, pose tweaking.
+    """
+    amounts, poses = np.asarray(amounts, float), np.asarray(poses, float)
+    k = len(amounts)
+    images = np.asarray(images).reshape(-1, 28, 28)
+    reconstructions = np.asarray(reconstructions).reshape(-1, 28, 28)
+    if poses.ndim != 2 or len(poses) != k or len(images) != k or len(reconstructions) != k:
+        raise ValueError(
+            f"expected {k} images, reconstructions and poses (k, dims) for {k} amounts; got "
+            f"{len(images)}, {len(reconstructions)} and {poses.shape}"
+        )
+    fig = plt.figure(figsize=(max(6.0, 0.9 * k), 5.2))
+    grid = fig.add_gridspec(3, k, height_ratios=[1, 1, 4], hspace=0.3)
+    for i in range(k):
+        for row, picture in enumerate((images[i], reconstructions[i])):
+            ax = fig.add_subplot(grid[row, i])
+            ax.imshow(picture, cmap="binary", vmin=0, vmax=1)
+            ax.set(xticks=[], yticks=[])
+            if row == 0:
+                ax.set_title(f"{amounts[i]:+g}", fontsize=9)
+            if i == 0:
+                ax.set_ylabel("input" if row == 0 else "decoded", fontsize=9)
+    ax = fig.add_subplot(grid[2, :])
+    for d in range(poses.shape[1]):
+        if d not in highlight:
+            ax.plot(amounts, poses[:, d], color="0.75", lw=1)
+    for d in highlight:
+        ax.plot(amounts, poses[:, d], "-o", lw=2, ms=4, label=f"dimension {d}")
+    ax.plot(amounts, np.linalg.norm(poses, axis=-1), "k--s", ms=4, label="length")
+    ax.axhline(0, color="gray", lw=0.5)
+    ax.set(xlabel=xlabel, ylabel="pose value / length", xticks=amounts)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    return fig
