@@ -61,7 +61,7 @@ def carried_source(pieces: dict[int, list[str]], chapter: int) -> str:
     for number in earlier:
         for source in pieces[number]:
             parts.append(f"# -- from chapter {number} --\n{source}")
-    return "\n\n\n".join(parts) + "\n"
+    return "\n\n\n".join(parts)  # as ruff formats a cell: no final newline
 
 
 def carried_cell_index(nb: nbformat.NotebookNode) -> int | None:
