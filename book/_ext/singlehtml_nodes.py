@@ -1,19 +1,49 @@
-"""Sphinx extension: myst-nb's hidden code cells in the one-page build the PDF is printed from.
+"""Sphinx extension: the one-page build the PDF is printed from, made printable.
 
-myst-nb registers the HTML of a hidden cell (``hide-input`` and the like: a ``<details>``
-element) for the ``html`` builder only, so ``jupyter-book build --builder singlehtml`` (the
-build ``make book`` prints to the PDF) stops at the first one with "unknown node type:
-HideCodeCellNode". This registers the same visitors for ``singlehtml``. (tools/book_pdf.py
-opens every ``<details>`` before printing: paper cannot be clicked.)
+- myst-nb registers the HTML of a hidden cell (``hide-input`` and the like: a ``<details>``
+  element) for the ``html`` builder only, so ``jupyter-book build --builder singlehtml`` (the
+  build ``make book`` prints to the PDF) stops at the first one with "unknown node type:
+  HideCodeCellNode". This registers the same visitors for ``singlehtml``. (tools/book_pdf.py
+  opens every ``<details>`` before printing: paper cannot be clicked.)
+- The chapters show the interactive explorers in frames (``<iframe>`` in a markdown cell, which
+  also reads as HTML on Colab). Paper cannot run them, and the frames' relative addresses
+  point nowhere from the one page: in that build each frame becomes a sentence naming what
+  the frame holds (its ``title``) and that it is on the book's website.
 """
 
 from __future__ import annotations
 
+import re
+
+from docutils import nodes
 from myst_nb.sphinx_ import HideCodeCellNode, depart_HideCellInput, visit_HideCellInput
+
+IFRAME = re.compile(r"<iframe\b[^>]*>", re.IGNORECASE)
+TITLE = re.compile(r'title="([^"]*)"', re.IGNORECASE)
+
+
+def frame_sentence(html: str) -> str | None:
+    """What replaces a raw HTML block holding an iframe on paper (``None``: no iframe)."""
+    frame = IFRAME.search(html)
+    if frame is None:
+        return None
+    title = TITLE.search(frame.group(0))
+    what = title.group(1).split(":")[0] if title else "This interactive figure"
+    return f"{what}: interactive, on the book's website (it cannot run on paper)."
+
+
+def replace_frames(app, doctree, docname) -> None:
+    if app.builder.name != "singlehtml":
+        return
+    for raw in list(doctree.findall(nodes.raw)):
+        sentence = frame_sentence(raw.astext())
+        if sentence is not None:
+            raw.replace_self(nodes.paragraph(text=sentence, classes=["frame-on-paper"]))
 
 
 def setup(app):
     app.registry.add_translation_handlers(
         HideCodeCellNode, singlehtml=(visit_HideCellInput, depart_HideCellInput)
     )
+    app.connect("doctree-resolved", replace_frames)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
