@@ -11,6 +11,7 @@ Screenshots go to a tmp folder.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -35,13 +36,15 @@ TOLERANCE = 1e-5
 # The pose explorer as book/pose_explorer.md shows it (its raw HTML block), on a page of its
 # own: served at this path by the test, its script and data from book/_static/pose_explorer.
 POSE_PAGE = "_static/pose_explorer_standalone.html"
-# Chapter 3 shows the playground in a frame: this snippet, in a markdown cell of
-# notebooks/03_routing.ipynb (the built page is notebooks/03_routing.html).
-IFRAME = (
-    '<iframe src="../_static/routing_playground.html" title="Routing playground: drag the '
-    'predictions and watch routing by agreement" style="width: 100%; height: 1200px; '
-    'border: 0;"></iframe>'
-)
+# Chapter 3 shows the playground in a frame: the iframe of its markdown cell in
+# notebooks/03_routing.ipynb (the built page is notebooks/03_routing.html), read from there.
+IFRAME = re.search(
+    r"<iframe [^>]*routing_playground[^>]*>\s*</iframe>",
+    "\n".join(
+        "".join(cell["source"])
+        for cell in json.loads((ROOT / "notebooks" / "03_routing.ipynb").read_text())["cells"]
+    ),
+).group(0)
 CHAPTER = "notebooks/03_routing.html"
 POSE_MD = ROOT / "book" / "pose_explorer.md"
 
