@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -19,6 +20,7 @@ import warnings
 from pathlib import Path
 
 import keras
+import numpy as np
 
 CHECKPOINT_PREFIX = "epoch-"
 LOG_NAME = "log.csv"
@@ -94,12 +96,12 @@ def finished_checkpoints(out_dir: Path) -> list[Path]:
 def latest_checkpoint(out_dir: Path):
     """``(folder, state, model)`` of the newest checkpoint that loads, or ``None``.
 
-    A checkpoint that cannot be read (a truncated write, a full disk, a damaged file) is
-    skipped with a warning naming it, and the one before it is used.
+    A checkpoint that cannot be read (a truncated write, a full disk, a damaged or
+    hand-edited file) is skipped with a warning naming it, and the one before it is used.
     """
     for folder in reversed(finished_checkpoints(out_dir)):
         try:
-            state = json.loads((folder / STATE_NAME).read_text())
+            state = read_state(folder / STATE_NAME)
             model = keras.models.load_model(folder / MODEL_NAME)
         except Exception as error:  # any decode error: fall back to the previous one
             warnings.warn(
@@ -110,6 +112,27 @@ def latest_checkpoint(out_dir: Path):
             continue
         return folder, state, model
     return None
+
+
+def read_state(path: Path) -> dict:
+    """A checkpoint's ``state.json``, with a ``ValueError`` if it lacks what a resume needs."""
+    state = json.loads(Path(path).read_text())
+    if not (
+        isinstance(state, dict)
+        and isinstance(state.get("epoch"), int)
+        and isinstance(state.get("history"), list)
+        and len(state["history"]) == state["epoch"]
+    ):
+        raise ValueError(f"{path} does not hold an epoch and one history row per epoch")
+    state.setdefault("best", None)
+    state.setdefault("best_epoch", None)
+    return state
+
+
+def prune_checkpoints(out_dir: Path) -> None:
+    """Delete all but the newest ``KEEP_CHECKPOINTS`` finished checkpoints."""
+    for old in finished_checkpoints(out_dir)[:-KEEP_CHECKPOINTS]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def remove_leftovers(out_dir: Path) -> list[Path]:
@@ -164,13 +187,47 @@ class RunLock:
         return False
 
 
+class TrainingDiverged(RuntimeError):
+    """The loss or the weights became NaN or infinite: a run that diverged."""
+
+
+def non_finite_weights(model) -> list[str]:
+    """Paths of ``model``'s variables that hold a NaN or an infinity."""
+    return [v.path for v in model.weights if not np.isfinite(np.asarray(v.numpy())).all()]
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Raise :class:`TrainingDiverged` at the first batch whose loss is NaN or infinite.
+
+    Keras's ``TerminateOnNaN`` only asks ``fit`` to stop, and ``fit`` still ends the epoch:
+    its callbacks (the checkpoint, the best weights) would see the diverged weights.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise TrainingDiverged(
+                f"the loss became {float(loss)} at epoch {self.epoch + 1}, step {batch + 1}"
+            )
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """After each epoch: save model + optimizer, the history, the CSV log and the best weights.
 
     A checkpoint is a folder ``epoch-NNNN`` built under a temporary name and renamed
     into place, so a ``kill -9`` at any moment leaves either the previous checkpoint
-    or the new one, never half of one. The CSV log is rewritten from the same history,
-    so it never holds an epoch the checkpoint lacks.
+    or the new one, never half of one. The best weights, the CSV log (rewritten from the
+    same history) and the pruning of old checkpoints come after it, so whatever stops the
+    run between them can be redone from the checkpoint (``train`` does, on a rerun). An
+    epoch whose logs or weights hold a NaN or an infinity is never saved: it raises
+    :class:`TrainingDiverged` and leaves the folder as the previous epoch left it.
 
     Args:
         out_dir: Where checkpoints, ``log.csv`` and ``best.weights.h5`` go.
@@ -178,20 +235,35 @@ class EpochCheckpoint(keras.callbacks.Callback):
         monitor: Validation metric that picks the best weights (higher is better).
         best: Its best value so far.
         best_epoch: The epoch that reached it.
+        settings: The run's settings, kept in each checkpoint's ``state.json``.
 
     Introduced in chapter 7, training.
     """
 
-    def __init__(self, out_dir, history=None, monitor="val_accuracy", best=None, best_epoch=None):
+    def __init__(
+        self,
+        out_dir,
+        history=None,
+        monitor="val_accuracy",
+        best=None,
+        best_epoch=None,
+        settings=None,
+    ):
         super().__init__()
         self.out_dir = Path(out_dir)
         self.history = list(history or [])
         self.monitor = monitor
         self.best = best
         self.best_epoch = best_epoch
+        self.settings = settings
 
     def on_epoch_end(self, epoch, logs=None):
         row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
+        bad = [f"{k} {v}" for k, v in row.items() if not math.isfinite(v)]
+        bad_weights = non_finite_weights(self.model)
+        if bad or bad_weights:
+            what = "; ".join(bad) or f"non-finite weights in {bad_weights[0]}"
+            raise TrainingDiverged(f"epoch {epoch + 1} ended with {what}")
         self.history.append(row)
         value = row.get(self.monitor)
         improved = value is not None and (self.best is None or value > self.best)
@@ -202,11 +274,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
             "history": self.history,
             "best": self.best,
             "best_epoch": self.best_epoch,
+            "settings": self.settings,
         }
         tmp = Path(tempfile.mkdtemp(dir=self.out_dir, prefix=".checkpoint-"))
         try:
             self.model.save(tmp / MODEL_NAME)
-            (tmp / STATE_NAME).write_text(json.dumps(state, indent=1))
+            (tmp / STATE_NAME).write_text(json.dumps(state, indent=1, default=str))
             fsync_tree(tmp)
             target = self.out_dir / f"{CHECKPOINT_PREFIX}{epoch + 1:04d}"
             if target.exists():  # an unreadable checkpoint of this epoch, trained again
@@ -221,5 +294,4 @@ class EpochCheckpoint(keras.callbacks.Callback):
         if improved:
             atomic_write(self.out_dir / BEST_NAME, self.model.save_weights)
         write_csv(self.out_dir / LOG_NAME, self.history)
-        for old in finished_checkpoints(self.out_dir)[:-KEEP_CHECKPOINTS]:
-            shutil.rmtree(old, ignore_errors=True)
+        prune_checkpoints(self.out_dir)

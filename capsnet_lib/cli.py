@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="compile predictions and routing with XLA (default: on)",
     )
     train.add_argument("--seed", type=int, default=None)
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start a new run in --out, deleting a previous run's checkpoints, log and weights",
+    )
 
     evaluate = commands.add_parser("evaluate", help="test accuracy on the MNIST test images")
     evaluate.add_argument(
@@ -130,6 +135,7 @@ def run_train(args: argparse.Namespace) -> None:
         decay_steps=args.decay_steps,
         decay_rate=args.decay_rate,
         init_weights=args.init_weights,
+        overwrite=args.overwrite,
     )
     if history:
         last = history[-1]

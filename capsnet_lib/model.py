@@ -6,17 +6,11 @@ import dataclasses
 from dataclasses import dataclass
 
 import keras
-import numpy as np
 import tensorflow as tf
 
+from capsnet_lib.inputs import check_arrays, check_images, check_pixel_range, checked_dataset
 from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules
-from capsnet_lib.losses import (
-    assert_finite_images,
-    check_finite_images,
-    check_labels,
-    margin_loss,
-    reconstruction_loss,
-)
+from capsnet_lib.losses import check_labels, margin_loss, reconstruction_loss
 from capsnet_lib.ops import safe_norm
 from capsnet_lib.precision import PRECISIONS, resolve_precision
 
@@ -59,7 +53,8 @@ class CapsNet(keras.Model):
     ``compile(optimizer="adam")`` needs no loss: training minimises the margin loss
     (eq. 4) plus ``reconstruction_weight`` times the reconstruction loss, with the
     decoder masked by the true label. ``fit``, ``evaluate`` and ``train_on_batch``
-    take images ``(batch, 28, 28, 1)`` float32 in [0, 1] and integer labels;
+    take images ``(batch, 28, 28, 1)`` float32 in [0, 1] and integer labels (other
+    images are refused with what to do; see :mod:`capsnet_lib.inputs`);
     ``predict`` and calling the model give the class probabilities, the digit
     capsules' lengths ``(batch, num_classes)``. The decoder is masked by the
     prediction at inference.
@@ -173,20 +168,9 @@ class CapsNet(keras.Model):
     # -- forward passes ------------------------------------------------------------
 
     def _check_images(self, images):
-        expected = tuple(self.config.image_shape)
-        shape = tuple(images.shape)
-        dtype = tf.as_dtype(images.dtype)
-        if len(shape) != 1 + len(expected) or tuple(shape[1:]) != expected:
-            hint = " (add a channel axis: images[..., None])" if shape[1:] == expected[:2] else ""
-            raise ValueError(
-                f"CapsNet expects images shaped (batch, {', '.join(map(str, expected))}); "
-                f"got {shape}{hint}"
-            )
-        if not dtype.is_floating:
-            raise TypeError(
-                f"CapsNet expects float images in [0, 1]; got dtype {dtype.name} "
-                "(convert with images.astype('float32') / 255)"
-            )
+        check_images(images, self.config.image_shape)
+        if isinstance(images, tf.Tensor) and tf.executing_eagerly():  # model(x): not traced
+            check_pixel_range(images)
 
     def digit_poses(self, images, training: bool = False) -> tf.Tensor:
         """Digit capsules' pose vectors ``(batch, num_classes, digit_dim)`` for ``images``.
@@ -286,34 +270,12 @@ class CapsNet(keras.Model):
         """Check arrays eagerly; return ``x``, a dataset wrapped by :meth:`_checked_dataset`."""
         if isinstance(x, tf.data.Dataset):
             return self._checked_dataset(x)
-        if isinstance(x, np.ndarray | tf.Tensor):
-            self._check_images(x)
-            check_finite_images(x)
-        if isinstance(y, np.ndarray | tf.Tensor | list):
-            check_labels(np.asarray(y), self.config.num_classes)
-            if hasattr(x, "shape") and len(y) != x.shape[0]:
-                raise ValueError(f"{x.shape[0]} images but {len(y)} labels")
+        check_arrays(x, y, self.config.image_shape, self.config.num_classes)
         return x
 
     def _checked_dataset(self, dataset: tf.data.Dataset) -> tf.data.Dataset:
-        """The dataset with its labels range-checked in the input pipeline.
-
-        The train step's own check is a graph assertion, and XLA (``jit_compile=True``,
-        Keras's default where a GPU is visible) drops assertions; the input pipeline is
-        never compiled with XLA, so a label out of range stops training there.
-        """
-        num_classes = self.config.num_classes
-
-        def check(*batch):
-            images, labels, weights = keras.utils.unpack_x_y_sample_weight(batch)
-            if isinstance(images, tf.Tensor) and images.dtype.is_floating:
-                images = assert_finite_images(images)
-            if labels is None:
-                return images
-            labels = check_labels(labels, num_classes)
-            return (images, labels) if weights is None else (images, labels, weights)
-
-        return dataset.map(check)
+        """The dataset with its pixels and labels checked in the input pipeline."""
+        return checked_dataset(dataset, self.config.num_classes)
 
     def fit(self, x=None, y=None, *args, **kwargs):
         if isinstance(x, tf.data.Dataset):

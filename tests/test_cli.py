@@ -109,6 +109,30 @@ def test_checkpoint_of_another_architecture(trained, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+def test_a_run_that_diverges_exits_non_zero_saying_what_to_try(tmp_path):
+    out = tmp_path / "run"
+    result = run("train", "--out", str(out), "--epochs", "2", "--learning-rate", "1e8", *TINY)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "diverged" in result.stderr and "smaller learning rate (--learning-rate" in result.stderr
+    assert not list(out.glob("epoch-*")) and not (out / "best.weights.h5").exists()
+
+
+def test_a_previous_runs_results_are_not_overwritten_unasked(trained, tmp_path):
+    for name in ("best.weights.h5", "log.csv"):  # its checkpoints deleted to save space
+        (tmp_path / name).write_bytes((trained / name).read_bytes())
+    result = run("train", "--out", str(tmp_path), "--epochs", "1", *TINY)
+    assert result.returncode == 1 and "--overwrite" in result.stderr
+    assert (tmp_path / "log.csv").read_bytes() == (trained / "log.csv").read_bytes()
+
+
+def test_evaluate_a_keras_file_of_another_model(tmp_path):
+    make = "import keras; keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]).save"
+    subprocess.run([sys.executable, "-c", f"{make}(r'{tmp_path / 'm.keras'}')"], check=True)
+    result = run("evaluate", "--weights", str(tmp_path / "m.keras"), "--limit", "10")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "m.keras holds a Keras Sequential, not a CapsNet" in result.stderr
+
+
 def test_missing_mnist_is_a_one_line_error(tmp_path):
     env = {**os.environ, "CAPSNET_DATA_DIR": str(tmp_path)}
     result = run("train", "--out", str(tmp_path / "o"), "--epochs", "1", *TINY, env=env)

@@ -87,6 +87,38 @@ def test_bad_images_say_what_was_expected(model, images, error, match):
         model(images)
 
 
+@pytest.mark.parametrize(
+    "images, match",
+    [
+        (X * 255, r"reach 25\d.*divide them by 255 \(images / 255\)"),  # the commonest mistake
+        ((X - 0.1307) / 0.3081, r"reach 2.8.*standardized"),
+        (X - 0.5, r"go down to -0.4"),
+    ],
+)
+def test_pixels_outside_0_1_are_refused_naming_the_fix(model, images, match):
+    for method in (model.predict, model):
+        with pytest.raises(ValueError, match=match):
+            method(images)
+    with pytest.raises(ValueError, match=match):
+        model.evaluate(images, Y, verbose=0)
+    with pytest.raises(ValueError, match=match):
+        model.fit(images, Y, verbose=0)
+    dataset = tf.data.Dataset.from_tensor_slices((images, Y)).batch(4)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"divide them by 255"):
+        model.fit(dataset, epochs=1, verbose=0)
+    model.predict(np.clip(X + 0.005, 0, 1.005), verbose=0)  # resampling's rounding: accepted
+
+
+def test_no_images_are_refused(model):
+    with pytest.raises(ValueError, match="got 0 images"):
+        model.predict(X[:0], verbose=0)
+    with pytest.raises(ValueError, match="got 0 images"):
+        model.evaluate(X[:0], Y[:0], verbose=0)
+    empty = tf.data.Dataset.from_tensor_slices((X, Y)).batch(4).take(0)
+    with pytest.raises(ValueError, match="dataset is empty"):
+        model.evaluate(empty, verbose=0)
+
+
 def test_bad_labels_in_fit_and_evaluate(model):
     with pytest.raises(ValueError, match="label 10 is outside"):
         model.fit(X[:2], np.array([1, 10]), verbose=0)
