@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import numbers
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +116,7 @@ def load_mnist(limit: int | None = None, validation_size: int = VALIDATION_SIZE)
     set, as in TensorFlow 1's ``input_data`` used by the walkthrough.
 
     Args:
-        limit: Keep only the first ``limit`` images of each split (quick runs).
+        limit: Keep only the first ``limit`` images of each split (quick runs), 1 or more.
         validation_size: Training images held out for validation.
 
     Returns:
@@ -128,6 +129,15 @@ def load_mnist(limit: int | None = None, validation_size: int = VALIDATION_SIZE)
 
     Introduced in chapter 1, input.
     """
+    # A slice would take limit=0 as "nothing" and limit=-5 as "all but 5", without a word.
+    if limit is not None and (
+        isinstance(limit, bool) or not isinstance(limit, numbers.Integral) or limit < 1
+    ):
+        raise ValueError(
+            f"limit must be a whole number of images, 1 or more, or None; got {limit!r}"
+        )
+    if not 0 <= validation_size < 60_000:
+        raise ValueError(f"validation_size must be 0 to 59,999 images; got {validation_size}")
     arrays = {key: read_idx(locate(name), sha) for key, (name, sha) in FILES.items()}
 
     def images(raw):

@@ -32,6 +32,12 @@ def copy_mnist(tmp_path):
         shutil.copy(data.locate(name), tmp_path / name)  # from CAPSNET_DATA_DIR or the cache
 
 
+@pytest.mark.parametrize("limit", [0, -5, 2.5, True])
+def test_a_limit_that_is_not_a_count_of_images_is_refused(limit):
+    with pytest.raises(ValueError, match=r"limit must be a whole number of images, 1 or more"):
+        cl.load_mnist(limit=limit)
+
+
 def test_missing_file_says_where_and_how(tmp_path, monkeypatch):
     monkeypatch.setenv("CAPSNET_DATA_DIR", str(tmp_path))
     with pytest.raises(data.MnistFileError, match=f"not found in {tmp_path}.*CAPSNET_DATA_DIR"):
