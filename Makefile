@@ -12,7 +12,7 @@ export CAPSNET_QUICK ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup setup-oldest test lint unit notebooks notebooks-oldest book book-test site-test mathjax student student-test publish format clean pdf pdf-test student-book student-book-test lab
+.PHONY: node-deps setup setup-oldest test lint unit notebooks notebooks-oldest book book-test site-test mathjax student student-test publish format clean pdf pdf-test student-book student-book-test lab
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,22 +77,29 @@ pdf-test: setup
 ## mathjax: MathJax 3 served from the site, never from a CDN. The npm package's es5 build goes
 ## to mathjax/mathjax/; _config.yml's html_extra_path copies mathjax/'s contents to the site root.
 MATHJAX := mathjax/mathjax/tex-mml-chtml.js
+NODE_DEPS := node_modules/.book-deps
 mathjax: $(MATHJAX)
 
-$(MATHJAX): node_modules/mathjax/es5/tex-mml-chtml.js
+$(MATHJAX): $(NODE_DEPS)
 	rm -rf mathjax
 	mkdir -p mathjax
 	cp -R node_modules/mathjax/es5 mathjax/mathjax
 	touch $@
 
-node_modules/mathjax/es5/tex-mml-chtml.js:
-	npm install --no-save --no-audit --no-fund mathjax@3
-	test -f $@
+## node-deps: the npm packages the book uses, in one install (a second `npm install --no-save`
+## would remove the first's): MathJax for the site, axe-core for the accessibility tests
+node-deps: $(NODE_DEPS)
+
+$(NODE_DEPS):
+	npm install --no-save --no-audit --no-fund mathjax@3 axe-core@4
+	test -f node_modules/mathjax/es5/tex-mml-chtml.js
+	test -f node_modules/axe-core/axe.min.js
+	touch $@
 
 book-test: book
 
 ## site-test: every page of _build/html in headless Chromium (needs `make book` first)
-site-test: setup
+site-test: setup $(NODE_DEPS)
 	$(BIN)/python -m pytest tests -m site
 
 ## student: the student edition (solutions removed) in dist/student
@@ -111,7 +118,7 @@ student-book: book
 	$(BIN)/python tools/student_site.py _build/student-html
 
 ## student-book-test: the student site in headless Chromium (needs `make student-book` first)
-student-book-test: setup
+student-book-test: setup $(NODE_DEPS)
 	$(BIN)/python -m pytest tests -m student_site
 
 ## lab: JupyterLab on the notebooks, from .venv (installs jupyterlab into it the first time),

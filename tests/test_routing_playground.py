@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -24,14 +22,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from offline_browser import BROWSER_ARGS, HOST, serve  # noqa: E402
+from offline_browser import AXE, BROWSER_ARGS, HOST, axe_violations, serious, serve  # noqa: E402
 
 pytestmark = pytest.mark.site
 
 BOOK = ROOT / "book"  # served at the root: _static/ as on the site
 PAGE = "_static/routing_playground.html"
 CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 TOLERANCE = 1e-5
 # The pose explorer as book/pose_explorer.md shows it (its raw HTML block), on a page of its
 # own: served at this path by the test, its script and data from book/_static/pose_explorer.
@@ -365,44 +362,9 @@ def test_the_frame_in_chapter_3_fits_the_playground(visit):
 
 @pytest.fixture(scope="module")
 def axe_source() -> str:
-    """axe-core's script, installed into node_modules like MathJax (no network: skip)."""
-    if not AXE.is_file():
-        npm = shutil.which("npm")
-        if npm is None:
-            pytest.skip("npm not found: axe-core cannot be installed")
-        # --no-save would drop what is installed without a package.json: keep MathJax
-        packages = ["axe-core@4"] + (
-            ["mathjax@3"] if (ROOT / "node_modules/mathjax").is_dir() else []
-        )
-        subprocess.run(
-            [npm, "install", "--no-save", "--no-audit", "--no-fund", *packages],
-            cwd=ROOT,
-            check=False,
-            capture_output=True,
-        )
-        if not AXE.is_file():
-            pytest.skip("axe-core could not be installed (npm install --no-save axe-core)")
+    """axe-core's script: `make node-deps` installs it (a missing one fails, never skips)."""
+    assert AXE.is_file(), f"{AXE} is missing: run `make node-deps`"
     return AXE.read_text(encoding="utf-8")
-
-
-def axe_violations(page, axe_source: str) -> list[dict]:
-    page.add_script_tag(content=axe_source)
-    result = page.evaluate(
-        """async () => {
-            const r = await axe.run(document, {resultTypes: ['violations']});
-            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-                nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
-        }"""
-    )
-    return result
-
-
-def serious(violations: list[dict]) -> list[str]:
-    return [
-        f"{v['impact']} {v['id']} ({v['help']}): {v['nodes'][:3]}"
-        for v in violations
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def pose_explorer_page() -> str:
@@ -420,7 +382,7 @@ def test_axe_finds_nothing_serious_on_the_playground(playground, axe_source):
     page = playground.page
     page.locator("#rp-point-0-1").focus()
     page.locator("#rp-wrong-axis").check()  # every part drawn: the right-axis arrows too
-    violations = axe_violations(page, axe_source)
+    violations = axe_violations(page)
     print("axe on the playground:", [(v["id"], v["impact"]) for v in violations])
     problems = serious(violations)
     assert not problems, "\n".join(problems)
@@ -430,7 +392,7 @@ def test_axe_finds_nothing_serious_on_the_pose_explorer(visit, axe_source):
     page_visit = visit(POSE_PAGE, pages={POSE_PAGE: pose_explorer_page()})
     page = page_visit.page
     assert page.evaluate("() => window.poseExplorer && window.poseExplorer.ready")
-    violations = axe_violations(page, axe_source)
+    violations = axe_violations(page)
     print("axe on the pose explorer:", [(v["id"], v["impact"]) for v in violations])
     problems = serious(violations)
     assert not problems, "\n".join(problems)

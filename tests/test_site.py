@@ -3,7 +3,8 @@
 For every HTML page: no JavaScript error, nothing requested from any host but the local
 server, every image loaded (and none twice in one cell's output), every formula typeset by
 MathJax, exercise solutions hidden until clicked, every internal link (and its anchor)
-resolves. Screenshots of the front page and of a
+resolves, no guard cell in view, no serious or critical axe-core violation, every figure of a
+chapter described by its alt text. Screenshots of the front page and of a
 chapter go to _build/screenshots/. Run `make book` first (`make site-test` runs this file).
 """
 
@@ -20,7 +21,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from offline_browser import BROWSER_ARGS, HOST, LOAD_IMAGES, serve  # noqa: E402
+from offline_browser import (  # noqa: E402
+    BROWSER_ARGS,
+    HOST,
+    LOAD_IMAGES,
+    axe_violations,
+    serious,
+    serve,
+)
 
 pytestmark = pytest.mark.site
 
@@ -245,6 +253,16 @@ def test_page(site, visit, path):
             .map(code => code.trim().split('\n')[0])"""
     )
     problems += [f"guard cell shown to the reader: {first_line}" for first_line in guards]
+
+    # every reader: no serious or critical axe-core violation, and every figure a chapter draws
+    # described in words (myst-nb's placeholder alt text is the image's file name)
+    problems += [f"axe-core: {line}" for line in serious(axe_violations(page))]
+    undescribed = page.evaluate(
+        r"""() => [...document.querySelectorAll('div.cell_output img')]
+            .filter(img => !/\S/.test(img.alt || '') || /\.(png|jpe?g|svg|gif)$/i.test(img.alt))
+            .map(img => img.getAttribute('src'))"""
+    )
+    problems += [f"figure without a description (alt text): {src}" for src in undescribed]
 
     # every formula typeset by MathJax
     math = page.evaluate(

@@ -1,7 +1,7 @@
 """The student site (_build/student-html, ``make student-book``) in a real browser, offline.
 
 Every page: no JavaScript error, nothing requested from another host, every formula typeset,
-every internal link resolves, no solution anywhere (no solution block, no solution marker, and
+every internal link resolves, no serious or critical axe-core violation, no solution anywhere (no solution block, no solution marker, and
 no line of a solution's code or prose that the student edition removes). Every chapter: each
 exercise and each check cell is there, and each exercise has its stub. Run
 ``make student-book`` first (``make student-book-test`` runs this file).
@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDENT_SITE = ROOT / "_build" / "student-html"
 MISSING = f"{STUDENT_SITE} has no built site: run `make student-book` first."
 sys.path.insert(0, str(ROOT / "tools"))
-from offline_browser import serve  # noqa: E402
+from offline_browser import axe_violations, serious, serve  # noqa: E402
 from student_edition import student_edition  # noqa: E402
 
 # in a chapter (the instructors' page describes the markers, so only "Solution to" anywhere)
@@ -181,6 +181,7 @@ def test_student_page(browser, student_url, path):  # noqa: F811 (the fixture)
         if math["sources"] and not math["rendered"]:
             problems.append(f"{math['sources']} formulas and no mjx-container")
         problems += [f"TeX error: {text}" for text in math["errors"]]
+        problems += [f"axe-core: {line}" for line in serious(axe_violations(page))]
 
         # no solution: no block, no marker, no removed line of a solution
         solutions = page.locator(".solution").count()

@@ -21,7 +21,7 @@ import nbformat
 import nbformat.corpus.words
 
 CHECKED_TAG = "nbval-check-output"
-KEEP_CELL_METADATA = ("tags", "jupyter", "cellView")  # folded cells: JupyterLab, Colab
+KEEP_CELL_METADATA = ("tags", "jupyter", "cellView", "mystnb")  # folded cells; figures alt text
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
 
 

@@ -54,3 +54,32 @@ def serve(directory: str | Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- accessibility: axe-core (the npm package, installed by the Makefile with MathJax) ------
+
+AXE = Path(__file__).resolve().parents[1] / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = ("serious", "critical")
+
+
+def axe_violations(page) -> list[dict]:
+    """Run axe-core on a Playwright ``page``; its violations as ``{id, impact, help, nodes}``."""
+    if not AXE.is_file():
+        raise FileNotFoundError(f"{AXE} is missing: `make node-deps` installs axe-core")
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    return page.evaluate(
+        """async () => {
+            const r = await axe.run(document, {resultTypes: ['violations']});
+            return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)}));
+        }"""
+    )
+
+
+def serious(violations: list[dict]) -> list[str]:
+    """The serious and critical violations, one line each (three nodes at most)."""
+    return [
+        f"{v['impact']} {v['id']} ({v['help']}): {v['nodes'][:3]}"
+        for v in violations
+        if v["impact"] in SERIOUS
+    ]
