@@ -201,6 +201,8 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
 
     Keras's ``TerminateOnNaN`` only asks ``fit`` to stop, and ``fit`` still ends the epoch:
     its callbacks (the checkpoint, the best weights) would see the diverged weights.
+
+    Introduced in chapter 7, training.
     """
 
     def __init__(self):

@@ -16,10 +16,13 @@ import shutil
 import warnings
 from pathlib import Path
 
+import keras
+
 from capsnet_lib.checkpoints import (
     BEST_NAME,
     CHECKPOINT_PREFIX,
     LOG_NAME,
+    MODEL_NAME,
     STATE_NAME,
     atomic_write,
     prune_checkpoints,
@@ -221,18 +224,33 @@ def repair_run(out_dir: Path, folder: Path, state: dict, model) -> None:
 
 
 def restore_best_weights(out_dir: Path, folder: Path, state: dict, model) -> None:
-    """Write ``best.weights.h5`` again if the run stopped between a best epoch's checkpoint
-    and its best weights (the checkpoint is written first); warn if it is lost for good."""
-    best_path = Path(out_dir) / BEST_NAME
-    if state.get("best_epoch") != state["epoch"]:
-        if state.get("best_epoch") is not None and not best_path.is_file():
-            warnings.warn(
-                f"{best_path} (epoch {state['best_epoch']}'s weights) is missing and no "
-                "checkpoint holds that epoch any more: it is written again at the next epoch "
-                f"that beats its val_accuracy ({state.get('best')})",
-                stacklevel=3,
-            )
+    """Write ``best.weights.h5`` again where it is missing or older than its epoch's checkpoint.
+
+    The run stopped between a best epoch's checkpoint and its best weights (the checkpoint is
+    written first), or the file was deleted: it is rebuilt from that epoch's checkpoint while
+    one is kept, and a warning says so when none is.
+    """
+    best_path, best_epoch = Path(out_dir) / BEST_NAME, state.get("best_epoch")
+    if best_epoch == state["epoch"]:
+        if (
+            best_path.is_file()
+            and best_path.stat().st_mtime >= (folder / STATE_NAME).stat().st_mtime
+        ):
+            return
+        atomic_write(best_path, model.save_weights)
         return
-    if best_path.is_file() and best_path.stat().st_mtime >= (folder / STATE_NAME).stat().st_mtime:
+    if best_epoch is None or best_path.is_file():
         return
-    atomic_write(best_path, model.save_weights)
+    try:
+        kept = keras.models.load_model(
+            Path(out_dir) / f"{CHECKPOINT_PREFIX}{best_epoch:04d}" / MODEL_NAME
+        )
+    except Exception:  # noqa: BLE001 - pruned, or unreadable: nothing to rebuild it from
+        warnings.warn(
+            f"{best_path} (epoch {best_epoch}'s weights) is missing and no checkpoint holds "
+            "that epoch any more: it is written again at the next epoch that beats its "
+            f"val_accuracy ({state.get('best')})",
+            stacklevel=3,
+        )
+        return
+    atomic_write(best_path, kept.save_weights)

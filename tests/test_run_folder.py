@@ -113,6 +113,22 @@ def test_results_without_checkpoints_are_kept_unless_overwrite_is_asked(copy_of_
     assert len(history) == 1 and (copy_of_run / "epoch-0001").is_dir()
 
 
+def test_deleted_best_weights_are_rebuilt_from_their_epochs_checkpoint(copy_of_run):
+    # Epoch 2 did not beat epoch 1 (best_epoch 1): its weights are in epoch-0001 only.
+    shutil.copytree(copy_of_run / "epoch-0001", copy_of_run / "epoch-0002")
+    state_path = copy_of_run / "epoch-0002" / "state.json"
+    state = json.loads(state_path.read_text())
+    state.update(epoch=2, history=state["history"] * 2)
+    state_path.write_text(json.dumps(state))
+    (copy_of_run / checkpoints.BEST_NAME).unlink()
+    training.train(copy_of_run, epochs=2, **TINY)
+    rebuilt = cl.CapsNet(routing_iterations=1)
+    rebuilt.load_weights(copy_of_run / checkpoints.BEST_NAME)
+    kept = keras.models.load_model(copy_of_run / "epoch-0001" / "model.keras")
+    for ours, theirs in zip(rebuilt.weights, kept.weights, strict=True):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
 # -- stopped at every point of an epoch's end ----------------------------------------------------
 
 
