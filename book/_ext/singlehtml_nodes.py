@@ -5,6 +5,11 @@
   build ``make book`` prints to the PDF) stops at the first one with "unknown node type:
   HideCodeCellNode". This registers the same visitors for ``singlehtml``. (tools/book_pdf.py
   opens every ``<details>`` before printing: paper cannot be clicked.)
+- Sphinx keys the visitors an extension registers for its nodes (``app.add_node(...,
+  html=...)``) by builder *name*, so ``singlehtml`` lacks every one registered for ``html``
+  alone: sphinx-design's dropdowns (the chapters' self-check questions) stopped that build with
+  "unknown node type: dropdown_title". Every ``html`` visitor is given to ``singlehtml`` too,
+  where it has none of its own.
 - The chapters show the interactive explorers in frames (``<iframe>`` in a markdown cell, which
   also reads as HTML on Colab). Paper cannot run them, and the frames' relative addresses
   point nowhere from the one page: in that build each frame becomes a sentence naming what
@@ -41,9 +46,18 @@ def replace_frames(app, doctree, docname) -> None:
             raw.replace_self(nodes.paragraph(text=sentence, classes=["frame-on-paper"]))
 
 
+def share_html_visitors(app) -> None:
+    """Give ``singlehtml`` every node visitor registered for ``html`` that it lacks."""
+    handlers = app.registry.translation_handlers
+    html, single = handlers.get("html", {}), handlers.setdefault("singlehtml", {})
+    for node_name, visitors in html.items():
+        single.setdefault(node_name, visitors)
+
+
 def setup(app):
     app.registry.add_translation_handlers(
         HideCodeCellNode, singlehtml=(visit_HideCellInput, depart_HideCellInput)
     )
+    app.connect("builder-inited", share_html_visitors)
     app.connect("doctree-resolved", replace_frames)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
