@@ -1,0 +1,23 @@
+// What a screen reader announces, mended where the theme and docutils get it wrong (axe-core,
+// run over every page by the site tests, reports each of these as serious or critical).
+document.addEventListener("DOMContentLoaded", () => {
+  // A button or a folded cell's summary whose aria-label leaves out the text it shows
+  // ("Search" on a button that reads "Search Ctrl+K"): a voice-control user saying what they
+  // see would not reach it. Its visible text becomes its name.
+  document.querySelectorAll("button[aria-label], summary[aria-label]").forEach((button) => {
+    const shown = button.innerText.replace(/\s+/g, " ").trim();
+    if (shown && !button.getAttribute("aria-label").toLowerCase().includes(shown.toLowerCase())) {
+      button.removeAttribute("aria-label");
+    }
+  });
+  // The colour-mode button shows only icons; their tooltips made them text outside its name.
+  document.querySelectorAll(".theme-switch-button .theme-switch").forEach((icon) => {
+    icon.removeAttribute("title");
+    icon.setAttribute("aria-hidden", "true");
+  });
+  // docutils marks a bibliography role="list" and its entries doc-biblioentry, a role that
+  // ARIA 1.2 deprecates: the list then seems to hold bare links. The entries are list items.
+  document.querySelectorAll('.citation-list[role="list"] > .citation').forEach((entry) => {
+    entry.setAttribute("role", "listitem");
+  });
+});
