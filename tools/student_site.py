@@ -132,7 +132,7 @@ def write_source(out: Path = SOURCE) -> list[str]:
         if FULL_SITE_ONLY.search(text):
             page.write_text(FULL_SITE_ONLY.sub("", text), encoding="utf-8")
     (out / "mathjax").symlink_to(ROOT / "mathjax", target_is_directory=True)
-    made_student = []
+    made_student, converted = [], []
     for docname, path in executed.items():
         source = source_of(docname)
         if source is None or docname in LEFT_OUT:
@@ -146,9 +146,24 @@ def write_source(out: Path = SOURCE) -> list[str]:
             made_student.append(docname)
         target = (out / docname).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
-        (out / docname).with_suffix(".md").unlink(missing_ok=True)  # a MyST notebook page
+        markdown_page = (out / docname).with_suffix(".md")
+        if markdown_page.exists():  # a MyST notebook page (the cheat sheet): now a notebook
+            markdown_page.unlink()
+            converted.append(Path(docname).name)
         nbformat.write(nb, target)
+    relink(out, converted)
     return made_student
+
+
+def relink(out: Path, converted: list[str]) -> None:
+    """Point the links to MyST pages written here as notebooks (``cheatsheet.md``) at them."""
+    if not converted:
+        return
+    old = re.compile(r"\b(" + "|".join(map(re.escape, converted)) + r")\.md\b")
+    for page in [*out.rglob("*.md"), *out.rglob("*.ipynb")]:
+        text = page.read_text(encoding="utf-8")
+        if old.search(text):
+            page.write_text(old.sub(r"\1.ipynb", text), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
