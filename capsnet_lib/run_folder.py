@@ -31,8 +31,8 @@ from capsnet_lib.checkpoints import (
 
 CONFIG_NAME = "config.json"
 SETTINGS_NAME = "settings.json"
-# Settings a resumed run may not change: they shape the data, the schedule or the loss.
-RESUME_KEYS = (
+# Settings of the training, not of the network.
+TRAINING_KEYS = (
     "batch_size",
     "limit",
     "learning_rate",
@@ -41,6 +41,10 @@ RESUME_KEYS = (
     "decay_rate",
     "max_shift",
     "seed",
+)
+# Settings a resumed run may not change: they shape the data, the schedule or the loss.
+RESUME_KEYS = (
+    *TRAINING_KEYS,
     "reconstruction_weight",
     "precision",
     "m_plus",

@@ -24,6 +24,7 @@ from capsnet_lib.run_folder import (
     CONFIG_NAME,
     RESUME_KEYS,
     SETTINGS_NAME,
+    TRAINING_KEYS,
     RunFolderError,
     check_same_architecture,
     check_same_settings,
@@ -38,17 +39,6 @@ from capsnet_lib.run_folder import (
 from capsnet_lib.trained import initial_weights, load_trained
 
 __all__ = ["SETTINGS_NAME", "load_trained", "paper_optimizer", "train"]
-# Settings of the training, not of the network.
-TRAINING_KEYS = (
-    "batch_size",
-    "limit",
-    "learning_rate",
-    "decay",
-    "decay_steps",
-    "decay_rate",
-    "max_shift",
-    "seed",
-)
 
 
 def paper_optimizer(

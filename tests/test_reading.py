@@ -10,7 +10,6 @@ prose that speaks to the learner.
 from __future__ import annotations
 
 import ast
-import json
 import re
 import sys
 from pathlib import Path
@@ -21,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import carry_pieces  # noqa: E402
 
-CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from tests.test_chapter_conventions import CHAPTERS, cells, tags  # noqa: E402
+
 # The names chapter 7 assembles, by the chapter that builds them.
 PIECES = {
     2: {"safe_norm", "squash", "PrimaryCaps"},
@@ -41,18 +41,6 @@ AUDIT_WORDS = re.compile(
     re.IGNORECASE,
 )
 DIRECTIVE = re.compile(r"^```\{(\w[\w-]*)\}", re.M)
-
-
-def cells(path: Path) -> list[dict]:
-    notebook = json.loads(path.read_text())
-    for cell in notebook["cells"]:
-        if isinstance(cell["source"], list):
-            cell["source"] = "".join(cell["source"])
-    return notebook["cells"]
-
-
-def tags(cell: dict) -> set[str]:
-    return set(cell.get("metadata", {}).get("tags", []))
 
 
 def defined_names(source: str) -> set[str]:

@@ -20,15 +20,16 @@ from urllib.parse import urljoin, urlsplit
 import numpy as np
 import pytest
 
+from tests.test_site import browser  # noqa: F401 (a fixture, used by its name)
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-from offline_browser import AXE, BROWSER_ARGS, HOST, axe_violations, serious, serve  # noqa: E402
+from offline_browser import AXE, HOST, axe_violations, serious, serve  # noqa: E402
 
 pytestmark = pytest.mark.site
 
 BOOK = ROOT / "book"  # served at the root: _static/ as on the site
 PAGE = "_static/routing_playground.html"
-CHROMIUM = "/usr/bin/chromium"
 TOLERANCE = 1e-5
 # The pose explorer as book/pose_explorer.md shows it (its raw HTML block), on a page of its
 # own: served at this path by the test, its script and data from book/_static/pose_explorer.
@@ -59,23 +60,10 @@ def base_url():
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: apt-get install chromium", pytrace=False)
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=BROWSER_ARGS
-        )
-        yield browser
-        browser.close()
-
-
 class Visit:
     """A page in a fresh context: its console errors, page errors and every request."""
 
-    def __init__(self, browser, base_url: str, path: str, pages: dict[str, str] | None = None):
+    def __init__(self, browser, base_url: str, path: str, pages: dict[str, str] | None = None):  # noqa: F811
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.pages = pages or {}
@@ -109,7 +97,7 @@ class Visit:
 
 
 @pytest.fixture
-def visit(browser, base_url):
+def visit(browser, base_url):  # noqa: F811 (the fixture)
     visits = []
 
     def open_page(path: str = PAGE, pages: dict[str, str] | None = None) -> Visit:
