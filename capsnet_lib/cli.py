@@ -7,6 +7,7 @@ import math
 import sys
 
 from capsnet_lib.precision import PRECISIONS
+from capsnet_lib.tasks import TASKS
 
 
 def positive_int(text: str) -> int:
@@ -93,6 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=True,
         help="compile predictions and routing with XLA (default: on)",
     )
+    train.add_argument(
+        "--task",
+        choices=TASKS,
+        default="mnist",
+        help="mnist (default), or multimnist: two overlaid digits on 36x36 canvases (chapter 10)",
+    )
     train.add_argument("--seed", type=int, default=None)
     train.add_argument(
         "--overwrite",
@@ -136,6 +143,7 @@ def run_train(args: argparse.Namespace) -> None:
         decay_rate=args.decay_rate,
         init_weights=args.init_weights,
         overwrite=args.overwrite,
+        task=args.task,
     )
     if history:
         last = history[-1]

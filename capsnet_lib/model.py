@@ -127,11 +127,15 @@ class CapsNet(keras.Model):
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.margin_tracker = keras.metrics.Mean(name="margin_loss")
         self.reconstruction_tracker = keras.metrics.Mean(name="reconstruction_loss")
-        self.accuracy_metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        self.accuracy_metric = self._accuracy_metric()
         # Every sublayer is built now: resuming an optimizer needs all variables to exist.
         self.build((None, *config.image_shape))
 
     # -- structure ---------------------------------------------------------------
+
+    def _accuracy_metric(self) -> keras.metrics.Metric:
+        """The metric reported as ``accuracy``: the longest capsule is the label's."""
+        return keras.metrics.SparseCategoricalAccuracy(name="accuracy")
 
     def build(self, input_shape):
         if self.built:

@@ -41,6 +41,7 @@ TRAINING_KEYS = (
     "decay_rate",
     "max_shift",
     "seed",
+    "task",
 )
 # Settings a resumed run may not change: they shape the data, the schedule or the loss.
 RESUME_KEYS = (

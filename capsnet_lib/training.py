@@ -18,7 +18,7 @@ from capsnet_lib.checkpoints import (
     latest_checkpoint,
     remove_leftovers,
 )
-from capsnet_lib.data import epoch_seed, load_mnist, make_dataset
+from capsnet_lib.data import epoch_seed
 from capsnet_lib.model import CapsNet
 from capsnet_lib.run_folder import (
     CONFIG_NAME,
@@ -36,6 +36,7 @@ from capsnet_lib.run_folder import (
     repair_run,
     write_settings,
 )
+from capsnet_lib.tasks import check_task, model_class, task_data
 from capsnet_lib.trained import initial_weights, load_trained
 
 __all__ = ["SETTINGS_NAME", "load_trained", "paper_optimizer", "train"]
@@ -90,9 +91,10 @@ def train(
     decay_rate: float = 0.96,
     init_weights: str | Path | None = None,
     overwrite: bool = False,
+    task: str = "mnist",
     **settings,
 ) -> tuple[CapsNet, list[dict]]:
-    """Train on MNIST, validating every epoch; run it again to resume after an interruption.
+    """Train on MNIST (or MultiMNIST), validating every epoch; run it again to resume after an interruption.
 
     Each finished epoch is checkpointed atomically in ``out_dir`` (model, optimizer,
     history), with ``log.csv`` and the best weights by validation accuracy
@@ -119,6 +121,9 @@ def train(
         init_weights: Start a new run from these weights instead of random ones
             (``"pretrained"``: the shipped weights; else a ``.weights.h5``/``.keras``
             file or training folder). Ignored when resuming.
+        task: ``"mnist"``, or ``"multimnist"`` (chapter 10: a
+            :class:`~capsnet_lib.multimnist.MultiMnistCapsNet` on 36x36 pairs of digits, each
+            placed within 4 pixels of the centre; ``max_shift`` is not used).
         overwrite: Start a new run in ``out_dir``, deleting a previous run's checkpoints,
             log, best weights and records (``--overwrite``).
         verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar on a terminal,
@@ -147,6 +152,7 @@ def train(
             "decay_rate": decay_rate,
             "max_shift": max_shift,
             "seed": seed,
+            "task": check_task(task),
             **settings,
         }
         found = latest_checkpoint(out_dir)
@@ -158,8 +164,7 @@ def train(
         seed, history = run_settings["seed"], state["history"]
         if state["epoch"] >= epochs:
             return model, history
-        mnist = load_mnist(limit=limit)
-        valid_data = make_dataset(mnist.x_valid, mnist.y_valid, batch_size, shuffle=False)
+        valid_data, epoch_data = task_data(task, limit, batch_size, max_shift, seed)
         if verbose == "auto":
             verbose = 1 if sys.stdout.isatty() else 2
         checkpoint = EpochCheckpoint(
@@ -170,17 +175,7 @@ def train(
             settings=state["settings"],
         )
         for epoch in range(state["epoch"], epochs):
-            # Each epoch's order and shifts follow from (seed, epoch): two runs with one seed
-            # see the same batches, and a resumed run goes on where the first one stopped.
-            train_data = make_dataset(
-                mnist.x_train,
-                mnist.y_train,
-                batch_size,
-                shuffle=True,
-                max_shift=max_shift,
-                seed=seed,
-                epoch=epoch,
-            )
+            train_data = epoch_data(epoch)
             keras.utils.set_random_seed(epoch_seed(seed, epoch))
             try:
                 model.fit(
@@ -228,7 +223,8 @@ def _start(out_dir: Path, run_settings: dict, init_weights) -> tuple[CapsNet, di
         if run_settings["seed"] is None:
             run_settings["seed"] = secrets.randbelow(2**31)
     keras.utils.set_random_seed(run_settings["seed"])
-    model = CapsNet(**{k: v for k, v in run_settings.items() if k not in TRAINING_KEYS})
+    network = model_class(run_settings["task"])
+    model = network(**{k: v for k, v in run_settings.items() if k not in TRAINING_KEYS})
     if init_weights is not None:
         model.set_weights(initial_weights(init_weights, model).get_weights())
     model.compile(
