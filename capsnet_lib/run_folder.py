@@ -42,6 +42,12 @@ TRAINING_KEYS = (
     "max_shift",
     "seed",
     "task",
+    # a folder of images (task "folder"): which one, and how its images are read
+    "data_dir",
+    "image_size",
+    "color_mode",
+    "class_names",
+    "validation_split",
 )
 # Settings a resumed run may not change: they shape the data, the schedule or the loss.
 RESUME_KEYS = (

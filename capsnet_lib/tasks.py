@@ -1,17 +1,28 @@
-"""What a training run learns from: MNIST (chapters 1-9) or MultiMNIST (chapter 10).
+"""What a training run learns from: MNIST (chapters 1-9), MultiMNIST or a folder of your own
+images (chapter 10).
 
 A task names the network's class and gives the run its validation batches and each epoch's
-training batches; :func:`capsnet_lib.training.train` records it with the run's settings.
+training batches; :func:`capsnet_lib.training.train` records it with the run's settings. The
+folder task also records the folder, the image size, the colour mode and the class names, and
+sizes the network for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import tensorflow as tf
 
 from capsnet_lib.data import load_mnist, make_dataset
-from capsnet_lib.model import CapsNet
+from capsnet_lib.image_folder import (
+    SPLIT_SEED,
+    ImageFolder,
+    minimum_image_size,
+    scan_image_folder,
+    split_indices,
+)
+from capsnet_lib.model import CapsNet, CapsNetConfig
 from capsnet_lib.multimnist import (
     MultiMnistCapsNet,
     make_pairs,
@@ -19,7 +30,7 @@ from capsnet_lib.multimnist import (
     training_stream,
 )
 
-TASKS = ("mnist", "multimnist")
+TASKS = ("mnist", "multimnist", "folder")
 VALID_PAIRS_SEED = 5  # the validation pairs, the same in every run
 
 
@@ -30,6 +41,55 @@ def check_task(task: str) -> str:
     return task
 
 
+def resolve_task(task: str | None, data_dir: str | Path | None, **folder_options) -> str:
+    """The task a run trains: ``task``, or (``None``) ``"folder"`` with ``data_dir``, else
+    ``"mnist"``; a ``ValueError`` where ``data_dir`` or a folder option does not fit it."""
+    if task is None:
+        task = "mnist" if data_dir is None else "folder"
+    check_task(task)
+    if task == "folder" and data_dir is None:
+        raise ValueError("task 'folder' trains on a folder of images: give it (--data-dir DIR)")
+    given = [k for k, v in {"data_dir": data_dir, **folder_options}.items() if v is not None]
+    if task != "folder" and given:
+        raise ValueError(f"{', '.join(given)}: only for a folder of images, not task {task!r}")
+    return task
+
+
+def folder_settings(
+    data_dir: str | Path,
+    image_size: tuple[int, int] | None,
+    color_mode: str | None,
+    validation_split: float | None,
+    **settings,
+) -> tuple[ImageFolder, dict]:
+    """A checked folder, and the settings a run on it records (the network's shape included).
+
+    ``settings``: the run's other CapsNet settings (kernels), which set the smallest size.
+    """
+    fixed = [k for k in ("num_classes", "image_shape") if k in settings]
+    if fixed:
+        raise ValueError(f"{' and '.join(fixed)}: set by the folder's images, not given")
+    kernels = {k: v for k, v in settings.items() if k in ("conv_kernel", "primary_kernel")}
+    config = CapsNetConfig(**kernels)
+    folder = scan_image_folder(
+        Path(data_dir).resolve(),
+        image_size,
+        color_mode or "rgb",
+        min_size=minimum_image_size(config.conv_kernel, config.primary_kernel),
+    )
+    validation_split = 0.2 if validation_split is None else validation_split
+    split_indices(folder.labels, validation_split)  # refused now, not after the model is built
+    return folder, {
+        "data_dir": str(folder.path),
+        "image_size": list(folder.image_size),
+        "color_mode": folder.color_mode,
+        "class_names": list(folder.class_names),
+        "validation_split": validation_split,
+        "num_classes": len(folder.class_names),
+        "image_shape": list(folder.image_shape),
+    }
+
+
 def model_class(task: str) -> type[CapsNet]:
     """The network class a task trains."""
     if check_task(task) == "multimnist":
@@ -38,14 +98,23 @@ def model_class(task: str) -> type[CapsNet]:
 
 
 def task_data(
-    task: str, limit: int | None, batch_size: int, max_shift: int, seed: int
+    task: str,
+    limit: int | None,
+    batch_size: int,
+    max_shift: int,
+    seed: int,
+    folder: ImageFolder | None = None,
+    validation_split: float = 0.2,
 ) -> tuple[tf.data.Dataset, Callable[[int], tf.data.Dataset]]:
     """``(validation batches, epoch -> that epoch's training batches)`` for a run.
 
     MNIST: the paper's random shifts of up to ``max_shift`` pixels. MultiMNIST: every training
     image once per epoch with a new partner and new shifts (up to 4 pixels, the paper's);
-    validation on one fixed pair per validation image.
+    validation on one fixed pair per validation image. A folder: ``validation_split`` of each
+    class held out (the same images in every run), the rest shifted as MNIST.
     """
+    if check_task(task) == "folder":
+        return _folder_data(folder, validation_split, limit, batch_size, max_shift, seed)
     mnist = load_mnist(limit=limit)
     if check_task(task) == "multimnist":
         valid = pairs_dataset(
@@ -73,3 +142,31 @@ def task_data(
         )
 
     return valid, mnist_epoch
+
+
+def _folder_data(folder, validation_split, limit, batch_size, max_shift, seed):
+    """:func:`task_data` for a folder: its images read once, kept as bytes, scaled per batch."""
+    train, valid = split_indices(folder.labels, validation_split, SPLIT_SEED)
+    train, valid = train[:limit], valid[:limit]
+    x_train, y_train = folder.read(train), folder.labels[train]  # uint8 (n, h, w, c)
+    x_valid, y_valid = folder.read(valid), folder.labels[valid]
+
+    def scaled(dataset: tf.data.Dataset) -> tf.data.Dataset:
+        return dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y))
+
+    valid_data = scaled(make_dataset(x_valid, y_valid, batch_size, shuffle=False))
+
+    def folder_epoch(epoch: int) -> tf.data.Dataset:
+        return scaled(
+            make_dataset(
+                x_train,
+                y_train,
+                batch_size,
+                shuffle=True,
+                max_shift=max_shift,
+                seed=seed,
+                epoch=epoch,
+            )
+        )
+
+    return valid_data, folder_epoch

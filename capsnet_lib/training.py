@@ -36,7 +36,8 @@ from capsnet_lib.run_folder import (
     repair_run,
     write_settings,
 )
-from capsnet_lib.tasks import check_task, model_class, task_data
+from capsnet_lib.scale import architecture_of
+from capsnet_lib.tasks import folder_settings, model_class, resolve_task, task_data
 from capsnet_lib.trained import initial_weights, load_trained
 
 __all__ = ["SETTINGS_NAME", "load_trained", "paper_optimizer", "train"]
@@ -91,10 +92,14 @@ def train(
     decay_rate: float = 0.96,
     init_weights: str | Path | None = None,
     overwrite: bool = False,
-    task: str = "mnist",
+    task: str | None = None,
+    data_dir: str | Path | None = None,
+    image_size: tuple[int, int] | None = None,
+    color_mode: str | None = None,
+    validation_split: float | None = None,
     **settings,
 ) -> tuple[CapsNet, list[dict]]:
-    """Train on MNIST (or MultiMNIST), validating every epoch; run it again to resume after an interruption.
+    """Train on MNIST, MultiMNIST or a folder of images, validating every epoch; run it again to resume after an interruption.
 
     Each finished epoch is checkpointed atomically in ``out_dir`` (model, optimizer,
     history), with ``log.csv`` and the best weights by validation accuracy
@@ -121,9 +126,20 @@ def train(
         init_weights: Start a new run from these weights instead of random ones
             (``"pretrained"``: the shipped weights; else a ``.weights.h5``/``.keras``
             file or training folder). Ignored when resuming.
-        task: ``"mnist"``, or ``"multimnist"`` (chapter 10: a
+        task: ``"mnist"`` (the default without ``data_dir``), ``"multimnist"`` (chapter 10: a
             :class:`~capsnet_lib.multimnist.MultiMnistCapsNet` on 36x36 pairs of digits, each
-            placed within 4 pixels of the centre; ``max_shift`` is not used).
+            placed within 4 pixels of the centre; ``max_shift`` is not used), or ``"folder"``
+            (the default with ``data_dir``).
+        data_dir: A folder of images, one subfolder per class (chapter 10; see
+            :mod:`capsnet_lib.image_folder`). The network follows its images: input, primary
+            capsules, classes, decoder output. The folder, image size, colour mode and class
+            names are recorded, and a resumed run must give the same; before training, what
+            was built and its memory per batch are printed (unless ``verbose=0``).
+        image_size: ``(height, width)`` to resize the folder's images to (default: their own
+            size, which must then be the same for all).
+        color_mode: ``"rgb"`` (default) or ``"grayscale"``.
+        validation_split: The share of each class held out for validation (default 0.2; the
+            same images in every run on the folder).
         overwrite: Start a new run in ``out_dir``, deleting a previous run's checkpoints,
             log, best weights and records (``--overwrite``).
         verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar on a terminal,
@@ -136,6 +152,18 @@ def train(
     Introduced in chapter 7, training.
     """
     settings.setdefault("precision", "auto")
+    task = resolve_task(
+        task,
+        data_dir,
+        image_size=image_size,
+        color_mode=color_mode,
+        validation_split=validation_split,
+    )
+    folder, folder_run = None, {}
+    if task == "folder":
+        folder, folder_run = folder_settings(
+            data_dir, image_size, color_mode, validation_split, **settings
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     with RunLock(out_dir):
@@ -152,7 +180,8 @@ def train(
             "decay_rate": decay_rate,
             "max_shift": max_shift,
             "seed": seed,
-            "task": check_task(task),
+            "task": task,
+            **folder_run,
             **settings,
         }
         found = latest_checkpoint(out_dir)
@@ -164,7 +193,14 @@ def train(
         seed, history = run_settings["seed"], state["history"]
         if state["epoch"] >= epochs:
             return model, history
-        valid_data, epoch_data = task_data(task, limit, batch_size, max_shift, seed)
+        if folder is not None:
+            valid_data, epoch_data = task_data(
+                task, limit, batch_size, max_shift, seed, folder, folder_run["validation_split"]
+            )
+            if verbose != 0:
+                print(describe_folder_run(folder, model, batch_size), flush=True)
+        else:
+            valid_data, epoch_data = task_data(task, limit, batch_size, max_shift, seed)
         if verbose == "auto":
             verbose = 1 if sys.stdout.isatty() else 2
         checkpoint = EpochCheckpoint(
@@ -257,3 +293,38 @@ def _earlier_seed(out_dir: Path) -> int | None:
     except (OSError, RunFolderError):  # nothing to resume: the file is written again
         return None
     return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+
+
+def describe_folder_run(folder, model: CapsNet, batch_size: int) -> str:
+    """What a run on a folder trains: its images, the network built for them, memory per batch."""
+    counts = ", ".join(
+        f"{name} {int((folder.labels == k).sum())}" for k, name in enumerate(folder.class_names)
+    )
+    config = model.get_config()
+    shape = architecture_of(
+        config["image_shape"],
+        config["num_classes"],
+        batch_size,
+        **{
+            k: config[k]
+            for k in (
+                "conv_filters",
+                "conv_kernel",
+                "primary_maps",
+                "primary_dim",
+                "primary_kernel",
+                "primary_strides",
+                "digit_dim",
+                "decoder_units",
+                "routing_iterations",
+            )
+        },
+    )
+    h, w = folder.image_size
+    return "\n".join(
+        [
+            f"images: {folder.path}, {len(folder.files)} in {len(folder.class_names)} classes "
+            f"({counts}), read as {h}x{w} {folder.color_mode}",
+            shape.describe(),
+        ]
+    )

@@ -1,0 +1,367 @@
+"""Your own images: a folder of one subfolder per class, checked, read and sized for a CapsNet.
+
+The layout is the one ``keras.utils.image_dataset_from_directory`` reads::
+
+    DIR/
+      cat/   0001.png  0002.jpg ...
+      dog/   ...
+
+The class names are the subfolders' names in alphabetical order (label 0 is the first). Their
+images (PNG, JPEG, BMP, GIF, in any subfolder of a class folder) are read with Pillow,
+converted to grey or RGB, resized to the size asked for, and give the network float32 pixels
+in [0, 1]. Each problem with a folder is a ``ValueError`` of one line that names the folder
+or file and says what to do. The CapsNet follows the images: :func:`architecture_of` gives
+its primary grid, primary capsules, parameters and memory per batch for any image size.
+
+Introduced in chapter 10, beyond one centred digit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from capsnet_lib.run_folder import SETTINGS_NAME, read_json
+from capsnet_lib.scale import Architecture, architecture_of
+
+__all__ = [
+    "Architecture",
+    "FolderImages",
+    "ImageFolder",
+    "architecture_of",
+    "evaluate_folder",
+    "image_files",
+    "load_image_folder",
+    "predict_files",
+    "read_image",
+    "run_class_names",
+    "scan_image_folder",
+    "split_indices",
+]
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")  # what Keras's reader takes
+COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3)}  # Pillow's mode, channels
+SPLIT_SEED = 0  # the validation images are the same in every run on a folder
+
+
+def minimum_image_size(conv_kernel: int = 9, primary_kernel: int = 9) -> int:
+    """The smallest side a CapsNet takes: conv1 leaves ``side - conv_kernel + 1`` pixels, and
+    the primary capsules' convolution needs ``primary_kernel`` of them (17 with the paper's 9s)."""
+    return conv_kernel - 1 + primary_kernel
+
+
+def _size_text(size: tuple[int, int]) -> str:
+    return f"{size[0]}x{size[1]}"
+
+
+def _files_of(folder: Path) -> list[Path]:
+    """The images under ``folder`` (any depth), by name."""
+    return sorted(
+        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
+    )
+
+
+def _image_size_of(path: Path) -> tuple[int, int]:
+    """``(height, width)`` of an image file, or a ``ValueError`` naming it."""
+    try:
+        with Image.open(path) as image:
+            image.verify()  # reads the whole file: a truncated or garbled one fails here
+            width, height = image.size
+    except Exception as error:  # noqa: BLE001 - Pillow raises many kinds; all mean the same
+        raise ValueError(
+            f"{path} cannot be read as an image ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else 'no detail'}): delete or replace it"
+        ) from None
+    return height, width
+
+
+def read_image(
+    path: str | Path, image_size: tuple[int, int], color_mode: str = "rgb"
+) -> np.ndarray:
+    """One image file as uint8 ``(height, width, channels)``, converted and resized (bilinear)."""
+    mode, channels = COLOR_MODES[color_mode]
+    height, width = image_size
+    try:
+        with Image.open(path) as image:
+            image = image.convert(mode)
+            if image.size != (width, height):
+                image = image.resize((width, height), Image.Resampling.BILINEAR)
+            pixels = np.asarray(image, dtype=np.uint8)
+    except Exception as error:  # noqa: BLE001 - as in _image_size_of
+        raise ValueError(
+            f"{path} cannot be read as an image ({type(error).__name__}): delete or replace it"
+        ) from None
+    return pixels.reshape(height, width, channels)
+
+
+@dataclass
+class ImageFolder:
+    """A checked folder of images, one subfolder per class; only headers read so far.
+
+    Attributes:
+        path: The folder.
+        class_names: Subfolder names, alphabetical; label ``k`` is ``class_names[k]``.
+        files: Every image, class by class.
+        labels: Each file's label, int64 ``(n,)``.
+        image_size: ``(height, width)`` the images are resized to.
+        color_mode: ``"grayscale"`` (1 channel) or ``"rgb"`` (3).
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+
+    path: Path
+    class_names: list[str]
+    files: list[Path]
+    labels: np.ndarray
+    image_size: tuple[int, int]
+    color_mode: str
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(height, width, channels)``: the network's input."""
+        return (*self.image_size, COLOR_MODES[self.color_mode][1])
+
+    def read(self, indices=None) -> np.ndarray:
+        """The images (all, or those at ``indices``) as uint8 ``(n, height, width, channels)``."""
+        chosen = range(len(self.files)) if indices is None else indices
+        images = [read_image(self.files[i], self.image_size, self.color_mode) for i in chosen]
+        return np.stack(images) if images else np.zeros((0, *self.image_shape), np.uint8)
+
+
+def scan_image_folder(
+    data_dir: str | Path,
+    image_size: tuple[int, int] | None = None,
+    color_mode: str = "rgb",
+    min_classes: int = 2,
+    min_size: int = minimum_image_size(),
+) -> ImageFolder:
+    """Check a folder of class subfolders and list its images, without decoding them.
+
+    Args:
+        data_dir: The folder: one subfolder of images per class.
+        image_size: ``(height, width)`` to resize every image to; ``None``: the images'
+            own size, which must then be the same for all.
+        color_mode: ``"grayscale"`` or ``"rgb"`` (colour images are converted, as grey ones).
+        min_classes: Classes needed (2 to train; 1 to evaluate or predict).
+        min_size: The smallest side the network takes (:func:`minimum_image_size`).
+
+    Raises:
+        ValueError: One line naming the folder or file and what to do: no such folder, no
+            class folders, an empty class folder, too few classes, an unreadable image,
+            images of mixed sizes without ``image_size``, images too small.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    if color_mode not in COLOR_MODES:
+        raise ValueError(f"color_mode must be 'grayscale' or 'rgb'; got {color_mode!r}")
+    if image_size is not None:
+        image_size = tuple(int(s) for s in image_size)
+        if len(image_size) != 2 or min(image_size) < 1:
+            raise ValueError(f"image_size must be (height, width) in pixels; got {image_size}")
+    path = Path(data_dir)
+    if not path.is_dir():
+        raise ValueError(
+            f"no folder at {path}: give a folder that holds one subfolder of images per class"
+        )
+    classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise ValueError(
+            f"{path} holds no class folders: put each class's images in a subfolder named "
+            f"after the class ({path / 'cat' / '1.png'}, {path / 'dog' / '2.png'}, ...)"
+        )
+    files, labels = [], []
+    for label, folder in enumerate(classes):
+        found = _files_of(folder)
+        if not found:
+            raise ValueError(
+                f"{folder} holds no images ({', '.join(IMAGE_EXTENSIONS)}): add some, or "
+                "remove the folder"
+            )
+        files += found
+        labels += [label] * len(found)
+    if len(classes) < min_classes:
+        raise ValueError(
+            f"{path} holds one class folder ({classes[0].name}): a classifier needs at least "
+            "two classes; add a subfolder of images for each other class"
+        )
+    sizes = {}  # (height, width) -> the first file of that size
+    for file in files:
+        sizes.setdefault(_image_size_of(file), file)
+    if image_size is None:
+        if len(sizes) > 1:
+            (a, file_a), (b, file_b) = list(sizes.items())[:2]
+            raise ValueError(
+                f"{path} holds images of different sizes ({_size_text(a)} {file_a.name}, "
+                f"{_size_text(b)} {file_b.name}, ...): give a size to resize them all to "
+                "(--image-size H W, image_size=(h, w))"
+            )
+        image_size = next(iter(sizes))
+    if min(image_size) < min_size:
+        raise ValueError(
+            f"images of {_size_text(image_size)} pixels are too small for a CapsNet (a 9x9 "
+            f"conv1, then 9x9 primary capsules with stride 2): it needs at least "
+            f"{min_size}x{min_size}; resize them (--image-size H W, image_size=(h, w))"
+        )
+    return ImageFolder(
+        path, [c.name for c in classes], files, np.array(labels, np.int64), image_size, color_mode
+    )
+
+
+def split_indices(
+    labels: np.ndarray, validation_split: float = 0.2, seed: int = SPLIT_SEED
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, validation)`` indices: ``validation_split`` of each class (at least one
+    image of every class that has two), drawn with ``seed``; each part in a seeded order."""
+    if not 0 < validation_split < 1:
+        raise ValueError(f"validation_split must be between 0 and 1; got {validation_split}")
+    rng = np.random.default_rng(seed)
+    train, valid = [], []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        count = min(max(round(len(members) * validation_split), 1), len(members) - 1)
+        valid += list(members[:count])
+        train += list(members[count:])
+    if not valid:
+        raise ValueError(
+            f"no image left for validation ({len(labels)} images, one per class): add images"
+        )
+    return rng.permutation(train), rng.permutation(valid)
+
+
+@dataclass
+class FolderImages:
+    """A folder's images split for training: float32 in [0, 1] ``(n, h, w, c)``, int labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_valid: np.ndarray
+    y_valid: np.ndarray
+    class_names: list[str]
+
+
+def load_image_folder(
+    data_dir: str | Path,
+    image_size: tuple[int, int] | None = None,
+    color_mode: str = "rgb",
+    validation_split: float = 0.2,
+    seed: int = SPLIT_SEED,
+) -> FolderImages:
+    """A folder of class subfolders as arrays, split into training and validation images.
+
+    The same checks and split as ``train(task="folder")``; for ``fit`` on arrays.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    folder = scan_image_folder(data_dir, image_size, color_mode)
+    train, valid = split_indices(folder.labels, validation_split, seed)
+    return FolderImages(
+        folder.read(train).astype(np.float32) / 255,
+        folder.labels[train],
+        folder.read(valid).astype(np.float32) / 255,
+        folder.labels[valid],
+        folder.class_names,
+    )
+
+
+# -- a trained network on a folder or a file --------------------------------------------------
+
+
+def run_class_names(weights: str | Path | None, num_classes: int) -> list[str]:
+    """The class names a run recorded (its ``settings.json``), else ``"0"``, ``"1"``, ...
+
+    ``weights``: a run's folder, its ``best.weights.h5`` or a checkpoint's ``model.keras``.
+    """
+    if weights is not None:
+        path = Path(weights)
+        folder = path if path.is_dir() else path.parent
+        if folder.name.startswith("epoch-"):  # a checkpoint's model.keras: the run is above
+            folder = folder.parent
+        if (folder / SETTINGS_NAME).is_file():
+            todo = "correct it, or put the original back"
+            settings = read_json(folder / SETTINGS_NAME, "the run's settings", todo)
+            names = settings.get("class_names")
+            if isinstance(names, list) and len(names) == num_classes:
+                return [str(name) for name in names]
+    return [str(k) for k in range(num_classes)]
+
+
+def _color_mode_of(model) -> tuple[tuple[int, int], str]:
+    """``((height, width), color_mode)`` of the images a CapsNet takes."""
+    height, width, channels = model.config.image_shape
+    return (height, width), "grayscale" if channels == 1 else "rgb"
+
+
+def image_files(path: str | Path) -> list[Path]:
+    """``[path]`` for an image file; every image under a folder (any depth), by name."""
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise ValueError(f"no image file or folder at {path}")
+    files = _files_of(path)
+    if not files:
+        raise ValueError(f"{path} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
+    return files
+
+
+def predict_files(
+    model, files: list[Path], class_names: list[str], batch_size: int = 64
+) -> list[tuple[Path, str, float]]:
+    """``(file, class name, length of its capsule)`` for each image file, resized for ``model``.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    size, color_mode = _color_mode_of(model)
+    for file in files:
+        _image_size_of(file)  # a bad file is named before anything is predicted
+    images = np.stack([read_image(f, size, color_mode) for f in files]).astype(np.float32) / 255
+    lengths = model.predict(images, batch_size=batch_size, verbose=0)  # (n, classes)
+    best = lengths.argmax(axis=1)
+    return [
+        (f, class_names[k], float(lengths[i, k]))
+        for i, (f, k) in enumerate(zip(files, best, strict=True))
+    ]
+
+
+def evaluate_folder(
+    model,
+    data_dir: str | Path,
+    class_names: list[str],
+    batch_size: int = 64,
+    limit: int | None = None,
+) -> dict:
+    """Accuracy of ``model`` on a folder of class subfolders named as its classes.
+
+    The folder may hold some of the classes only; a subfolder whose name is not one of
+    ``class_names`` is refused. ``limit`` takes that many images, drawn with a fixed seed.
+
+    Returns:
+        ``{"accuracy": float, "images": n, "per_class": {name: (right, images)}}``.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    size, color_mode = _color_mode_of(model)
+    folder = scan_image_folder(data_dir, size, color_mode, min_classes=1)
+    index = {name: k for k, name in enumerate(class_names)}
+    unknown = [name for name in folder.class_names if name not in index]
+    if unknown:
+        raise ValueError(
+            f"{folder.path / unknown[0]}: the network knows no class {unknown[0]!r} (its "
+            f"classes: {', '.join(class_names)}): rename the folder to one of them, or move it out"
+        )
+    labels = np.array([index[folder.class_names[k]] for k in folder.labels], np.int64)
+    chosen = np.arange(len(labels))
+    if limit is not None:
+        chosen = np.random.default_rng(SPLIT_SEED).permutation(len(labels))[:limit]
+    images = folder.read(chosen).astype(np.float32) / 255
+    lengths = model.predict(images, batch_size=batch_size, verbose=0)
+    right = lengths.argmax(axis=1) == labels[chosen]
+    per_class = {}
+    for name in folder.class_names:
+        members = labels[chosen] == index[name]
+        if members.any():
+            per_class[name] = (int(right[members].sum()), int(members.sum()))
+    return {"accuracy": float(right.mean()), "images": len(chosen), "per_class": per_class}
