@@ -1,4 +1,4 @@
-"""The command line: ``python -m capsnet_lib train ...`` and ``python -m capsnet_lib evaluate ...``."""
+"""The command line: ``python -m capsnet_lib train ...``, ``evaluate ...`` and ``predict ...``."""
 
 from __future__ import annotations
 
@@ -49,10 +49,16 @@ def shift(text: str) -> int:
     return _number_in_range(text, int, lambda v: 0 <= v <= 13, "a whole number of pixels, 0 to 13")
 
 
+def fraction(text: str) -> float:
+    """argparse type: a number strictly between 0 and 1 (a share of the images)."""
+    return _number_in_range(text, float, lambda v: 0 < v < 1, "a number between 0 and 1")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with its two subcommands."""
+    """The argument parser with its subcommands."""
     parser = argparse.ArgumentParser(
-        prog="python -m capsnet_lib", description="Train and evaluate CapsNets on MNIST."
+        prog="python -m capsnet_lib",
+        description="Train and evaluate CapsNets on MNIST, or on a folder of your own images.",
     )
     parser.add_argument("--debug", action="store_true", help="show the whole traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -97,8 +103,26 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--task",
         choices=TASKS,
-        default="mnist",
-        help="mnist (default), or multimnist: two overlaid digits on 36x36 canvases (chapter 10)",
+        help="mnist (default), multimnist: two overlaid digits on 36x36 canvases (chapter 10), "
+        "or folder (the default with --data-dir)",
+    )
+    train.add_argument(
+        "--data-dir", help="train on a folder of your images: one subfolder of images per class"
+    )
+    train.add_argument(
+        "--image-size",
+        type=positive_int,
+        nargs=2,
+        metavar=("H", "W"),
+        help="resize --data-dir's images to H x W pixels (default: their own size)",
+    )
+    train.add_argument(
+        "--color", choices=["grayscale", "rgb"], help="read --data-dir's images as (default: rgb)"
+    )
+    train.add_argument(
+        "--validation-split",
+        type=fraction,
+        help="share of each class of --data-dir held out for validation (default: 0.2)",
     )
     train.add_argument("--seed", type=int, default=None)
     train.add_argument(
@@ -107,7 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="start a new run in --out, deleting a previous run's checkpoints, log and weights",
     )
 
-    evaluate = commands.add_parser("evaluate", help="test accuracy on the MNIST test images")
+    evaluate = commands.add_parser(
+        "evaluate", help="test accuracy on the MNIST test images, or on a folder (--data-dir)"
+    )
+    evaluate.add_argument(
+        "--data-dir", help="a folder of images, one subfolder per class of the network"
+    )
     evaluate.add_argument(
         "--weights", help=".keras, .weights.h5 or training folder (default: the shipped weights)"
     )
@@ -116,6 +145,15 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--routing-iterations", type=positive_int, help="for a .weights.h5 without config.json"
     )
+
+    predict = commands.add_parser(
+        "predict", help="the class of an image file, or of each image in a folder"
+    )
+    predict.add_argument("path", help="an image file, or a folder of images (any depth)")
+    predict.add_argument(
+        "--weights", help=".keras, .weights.h5 or training folder (default: the shipped weights)"
+    )
+    predict.add_argument("--batch-size", type=positive_int, default=64)
     return parser
 
 
@@ -144,6 +182,10 @@ def run_train(args: argparse.Namespace) -> None:
         init_weights=args.init_weights,
         overwrite=args.overwrite,
         task=args.task,
+        data_dir=args.data_dir,
+        image_size=args.image_size,
+        color_mode=args.color,
+        validation_split=args.validation_split,
     )
     if history:
         last = history[-1]
@@ -160,6 +202,9 @@ def run_evaluate(args: argparse.Namespace) -> None:
         model = load_trained(args.weights, args.routing_iterations)
     else:
         model = load_pretrained()
+    if args.data_dir:
+        print_folder_accuracy(model, args)
+        return
     if getattr(model, "optimizer", None) is None:
         model.compile(optimizer="adam")
     mnist = load_mnist(limit=args.limit)
@@ -169,6 +214,34 @@ def run_evaluate(args: argparse.Namespace) -> None:
     print(f"test accuracy: {results['accuracy']:.4f}")
 
 
+def print_folder_accuracy(model, args: argparse.Namespace) -> None:
+    """``evaluate --data-dir``: accuracy on a folder, then each class's, by the run's names."""
+    from capsnet_lib.image_folder import evaluate_folder, run_class_names
+
+    names = run_class_names(args.weights, model.config.num_classes)
+    found = evaluate_folder(model, args.data_dir, names, args.batch_size, args.limit)
+    print(f"accuracy on {args.data_dir} ({found['images']} images): {found['accuracy']:.4f}")
+    for name, (right, count) in found["per_class"].items():
+        print(f"  {name}: {right / count:.4f} ({right}/{count})")
+
+
+def run_predict(args: argparse.Namespace) -> None:
+    """Handle ``predict``: ``file: class_name (length 0.93)`` for each image."""
+    from pathlib import Path
+
+    from capsnet_lib.image_folder import image_files, predict_files, run_class_names
+    from capsnet_lib.pretrained import load_pretrained
+    from capsnet_lib.training import load_trained
+
+    files = image_files(args.path)  # a wrong path is named before a model loads
+    model = load_trained(args.weights) if args.weights else load_pretrained()
+    names = run_class_names(args.weights, model.config.num_classes)
+    root = Path(args.path)
+    for file, name, length in predict_files(model, files, names, args.batch_size):
+        shown = file.relative_to(root) if root.is_dir() else file
+        print(f"{shown}: {name} (length {length:.2f})")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status: 0 done, 1 an error (one line, naming the file or
     option; ``--debug`` shows the traceback), 2 bad arguments, 130 interrupted (Ctrl-C)."""
@@ -176,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "train":
             run_train(args)
+        elif args.command == "predict":
+            run_predict(args)
         else:
             run_evaluate(args)
     except KeyboardInterrupt:
