@@ -194,9 +194,9 @@ def scan_image_folder(
         if len(sizes) > 1:
             (a, file_a), (b, file_b) = list(sizes.items())[:2]
             raise ValueError(
-                f"{path} holds images of different sizes ({_size_text(a)} {file_a.name}, "
-                f"{_size_text(b)} {file_b.name}, ...): give a size to resize them all to "
-                "(--image-size H W, image_size=(h, w))"
+                f"{path} holds images of different sizes ({_size_text(a)}: "
+                f"{file_a.relative_to(path)}; {_size_text(b)}: {file_b.relative_to(path)}): give "
+                "a size to resize them all to (--image-size H W, image_size=(h, w))"
             )
         image_size = next(iter(sizes))
     if min(image_size) < min_size:
