@@ -6,6 +6,7 @@ import argparse
 import math
 import sys
 
+from capsnet_lib.grading import add_grade_command, run_grade
 from capsnet_lib.precision import PRECISIONS
 from capsnet_lib.tasks import TASKS
 
@@ -154,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--weights", help=".keras, .weights.h5 or training folder (default: the shipped weights)"
     )
     predict.add_argument("--batch-size", type=positive_int, default=64)
+    add_grade_command(commands)
     return parser
 
 
@@ -251,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
             run_train(args)
         elif args.command == "predict":
             run_predict(args)
+        elif args.command == "grade":
+            run_grade(args)
         else:
             run_evaluate(args)
     except KeyboardInterrupt:

@@ -411,8 +411,15 @@ def readme(chapters: dict[str, list[Exercise]]) -> str:
         " replace those two lines with your answer (keep the line above them, such as the"
         " `def`, as it is).",
         "- The cell after it is a **check**: run it. It prints `Exercise N.K: correct ✓`, or"
-        " raises `ExerciseNotSolved` saying what is still wrong. Do not edit the check cells:"
-        " your teacher may grade with them.",
+        " raises `ExerciseNotSolved` saying what is still wrong. The checks are feedback for"
+        " you, not your grade.",
+        "- If your teacher grades with the book's grader (`python -m capsnet_lib grade`), it"
+        " runs your notebook from the top in its own kernel, in quick mode and with a time limit,"
+        " ignores the check cells, takes each answer right after its answer cell (the values and"
+        " functions the exercise names: it calls your functions on inputs of its own), and judges"
+        " it outside your notebook. It does not read answers written in words. So keep each"
+        " answer in its answer cell under the names the exercise asks for, and make sure the"
+        " notebook runs from top to bottom.",
         "- An exercise may use anything defined earlier in its chapter, so run the chapter's"
         " cells in order first.",
         "- Set the environment variable `CAPSNET_QUICK=1` before starting Jupyter to run the"

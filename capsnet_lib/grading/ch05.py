@@ -1,0 +1,132 @@
+"""Chapter 5, mask: how the grader judges exercises 5.1 to 5.5."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, names_in, scalar
+
+N_SEARCH = 500  # the chapter's n_search in quick mode
+QUICK_LIMIT = 1000  # the chapter loads the first 1,000 images of each split in quick mode
+
+
+def _seed(rng) -> dict:
+    return {"seed": int(rng.integers(2**31))}
+
+
+def _mask_inputs(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(5, 10, 16)).astype(np.float32), rng.integers(0, 10, 5)
+
+
+_MASK = (
+    "(lambda r: (r.normal(size=(5, 10, 16)).astype(np.float32), r.integers(0, 10, 5)))"
+    "(np.random.default_rng(I['seed']))"
+)
+
+
+def _judge_5_1(answers, inputs, refs) -> None:
+    poses, labels = _mask_inputs(inputs["seed"])
+    expected = poses * np.eye(10)[labels][:, :, None]
+    close(answers["masked"], expected, "mask_where", rtol=1e-7, atol=0)
+    if "one_hot" in names_in(answers["source"]):
+        raise Wrong("the exercise asks for tf.where without tf.one_hot")
+
+
+def _top2_input(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(4, 10, 16)).astype("float32") * rng.uniform(0.1, 1, (4, 10, 1))
+
+
+_TOP2 = (
+    "(lambda r: r.normal(size=(4, 10, 16)).astype('float32') * r.uniform(0.1, 1, (4, 10, 1)))"
+    "(np.random.default_rng(I['seed']))"
+)
+
+
+def _judge_5_2(answers, inputs, refs) -> None:
+    p = _top2_input(inputs["seed"])
+    order = np.argsort(-np.linalg.norm(p, axis=-1), axis=1)
+    expected = np.zeros_like(p)
+    for i in range(len(p)):
+        expected[i, order[i, :2]] = p[i, order[i, :2]]
+    close(answers["masked"], expected, "mask_top2", rtol=1e-6, atol=0)
+
+
+def _reached(refs) -> np.ndarray:
+    """How many capsules of each of the first 8 test digits the masked loss reaches."""
+    import tensorflow as tf
+
+    model = refs.capsnet
+    images, labels = refs.mnist.x_test[:8], refs.mnist.y_test[:8]
+    poses = tf.constant(refs.poses(images))
+    with tf.GradientTape() as tape:
+        tape.watch(poses)
+        drawn = model.decoder(model.mask(poses, labels))
+        loss = tf.reduce_sum(tf.square(images - drawn))
+    gradient = np.asarray(tape.gradient(loss, poses))  # (8, 10, 16)
+    return np.count_nonzero(np.abs(gradient).sum(axis=2), axis=1)
+
+
+def _judge_5_3(answers, inputs, refs) -> None:
+    guess = scalar(answers["prediction"], "prediction")
+    reached = refs.once("5.3", lambda: _reached(refs))
+    if not np.all(reached == guess):
+        raise Wrong(f"predicted {guess:g}; capsules with a gradient, per image: {reached}")
+
+
+def _wrong_label_distances(refs) -> dict:
+    x, y = refs.mnist.x_test[:100], refs.mnist.y_test[:100]
+    drawn = refs.reconstructions(refs.poses(x), (y + 1) % 10)
+    x_train, y_train = refs.mnist.x_train[:QUICK_LIMIT], refs.mnist.y_train[:QUICK_LIMIT]
+    means = np.stack([x_train[y_train == k].mean(axis=0) for k in range(10)])
+    nothing = refs.reconstructions(np.zeros((1, 10, 16), np.float32))
+    references = {"A": x, "B": means[(y + 1) % 10], "C": nothing}
+    return {k: np.sum((drawn - r) ** 2, axis=(1, 2, 3)).mean() for k, r in references.items()}
+
+
+def _judge_5_4(answers, inputs, refs) -> None:
+    answer = choice(answers["prediction"], ("A", "B", "C"))
+    distance = refs.once("5.4", lambda: _wrong_label_distances(refs))
+    measured = min(distance, key=distance.get)
+    if answer != measured:
+        shown = ", ".join(f"{k} {d:.0f}" for k, d in distance.items())
+        raise Wrong(f"predicted {answer!r}; mean squared distances: {shown}")
+
+
+def _search_errors(refs) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = refs.mnist.x_test[:N_SEARCH], refs.mnist.y_test[:N_SEARCH]
+    poses = refs.poses(images)
+    errors = [
+        np.sum((images - refs.reconstructions(poses, masked_by)) ** 2, axis=(1, 2, 3))
+        for masked_by in (labels, None)
+    ]
+    return errors[0], errors[1]
+
+
+def _judge_5_5(answers, inputs, refs) -> None:
+    by_label, by_prediction = refs.once("5.5", lambda: _search_errors(refs))
+    for name, expected in [("errors_by_label", by_label), ("errors_by_prediction", by_prediction)]:
+        close(answers[name], expected, name, rtol=1e-3, atol=1e-3)
+
+
+EXERCISES = [
+    Exercise(
+        "5.1",
+        {
+            "masked": "mask_where(tf.constant(p), tf.constant(y))",
+            "source": Probe("__import__('inspect').getsource(mask_where)", "text"),
+        },
+        _judge_5_1,
+        _seed,
+        prelude=f"p, y = {_MASK}",
+    ),
+    Exercise("5.2", {"masked": f"mask_top2(tf.constant({_TOP2}))"}, _judge_5_2, _seed),
+    Exercise("5.3", {"prediction": "prediction"}, _judge_5_3),
+    Exercise("5.4", {"prediction": Probe("prediction", "text")}, _judge_5_4),
+    Exercise(
+        "5.5",
+        {"errors_by_label": "errors_by_label", "errors_by_prediction": "errors_by_prediction"},
+        _judge_5_5,
+    ),
+]

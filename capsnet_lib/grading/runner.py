@@ -1,0 +1,319 @@
+"""Grade a batch of notebooks: execute each in its own kernel, harvest, judge, write a CSV."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import importlib
+import os
+import re
+import secrets
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from capsnet_lib.grading.harvest import Missing, harvest_cell_source, read_harvest
+from capsnet_lib.grading.refs import References
+from capsnet_lib.grading.spec import Exercise, Wrong
+
+DEFAULT_TIMEOUT = 900  # seconds per notebook; chapter 7 takes about 3 minutes in quick mode
+LABEL = re.compile(r":label:\s*ch(\d+)-ex(\d+)\b")  # the book's {exercise} directive
+HEADING = re.compile(r"^#{1,6}\s*Exercise\s+(\d+)\.(\d+)\b", re.M)  # the student edition's
+GRADE_ID = re.compile(r"^ch(\d+)-ex(\d+)(?:-\d+)?$")  # nbgrader's grade_id of an answer cell
+KERNEL_ENV = {"CAPSNET_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+
+
+@dataclass
+class Result:
+    """One notebook's grades.
+
+    Attributes:
+        path: The notebook.
+        chapter: Its chapter, or None when it is not one.
+        status: ``"graded"``, or what went wrong (``"timed out after 900 s"``, ...).
+        marks: Exercise number -> 1 or 0, for every exercise of the chapter.
+        reasons: Exercise number -> why it scored 0.
+    """
+
+    path: Path
+    chapter: int | None = None
+    status: str = "graded"
+    marks: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        """The number of exercises right."""
+        return sum(self.marks.values())
+
+
+def chapter_exercises(chapter: int) -> list[Exercise] | None:
+    """The exercises of ``chapter`` (module ``capsnet_lib.grading.chNN``), None without one."""
+    name = f"capsnet_lib.grading.ch{chapter:02d}"
+    if importlib.util.find_spec(name) is None:
+        return None
+    return list(importlib.import_module(name).EXERCISES)
+
+
+def _tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def is_check(cell) -> bool:
+    """A check cell of the book (tag ``check``) or an nbgrader test cell."""
+    grader = cell.get("metadata", {}).get("nbgrader", {})
+    return "check" in _tags(cell) or bool(grader.get("grade") and not grader.get("solution"))
+
+
+def answer_cells(nb) -> dict[str, list[int]]:
+    """Exercise number (``"3.2"``) -> the indices of its answer cells, in order.
+
+    An answer cell is a code cell tagged ``solution`` under an exercise's heading (the book's
+    ``{exercise}`` label or the student edition's ``### Exercise 3.2``), or one whose nbgrader
+    metadata names the exercise.
+    """
+    found: dict[str, list[int]] = {}
+    current = None
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            numbers = [*LABEL.findall(cell.source), *HEADING.findall(cell.source)]
+            if numbers:
+                current = f"{int(numbers[-1][0])}.{int(numbers[-1][1])}"
+                found.setdefault(current, [])
+        elif cell.cell_type == "code":
+            grader = cell.get("metadata", {}).get("nbgrader", {})
+            match = GRADE_ID.match(str(grader.get("grade_id", "")))
+            if grader.get("solution") and match:
+                number = f"{int(match[1])}.{int(match[2])}"
+                found.setdefault(number, []).append(index)
+            elif "solution" in _tags(cell) and current is not None:
+                found[current].append(index)
+    return found
+
+
+def chapter_of(answers: dict[str, list[int]]) -> int | None:
+    """The chapter most of the exercises belong to, or None when there are none."""
+    chapters = Counter(int(number.split(".")[0]) for number in answers)
+    return chapters.most_common(1)[0][0] if chapters else None
+
+
+@contextlib.contextmanager
+def _kernel_environment():
+    saved = {key: os.environ.get(key) for key in KERNEL_ENV}
+    os.environ.update(KERNEL_ENV)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def grade_notebook(
+    path: Path, timeout: float = DEFAULT_TIMEOUT, refs: References | None = None, seed=None
+) -> Result:
+    """Execute ``path`` in a new kernel with harvest cells, and judge every exercise.
+
+    The notebook's own check cells are dropped; each exercise's answer is harvested right
+    after its last answer cell, as plain values, and judged here. A notebook that cannot
+    be read, is not a chapter, runs past ``timeout`` seconds or kills its kernel gives a
+    :class:`Result` that says so (exercises not reached score 0).
+    """
+    import nbformat
+
+    refs = refs or References()
+    result = Result(Path(path))
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as error:  # noqa: BLE001 - any unreadable file is a row, not a crash
+        result.status = f"unreadable notebook ({type(error).__name__})"
+        return result
+    answers = answer_cells(nb)
+    result.chapter = chapter_of(answers)
+    if result.chapter is None:
+        result.status = "not a chapter: no exercises found"
+        return result
+    exercises = chapter_exercises(result.chapter)
+    if exercises is None:
+        result.status = f"not gradable: the grader has no checks for chapter {result.chapter}"
+        return result
+    rng = np.random.default_rng(seed if seed is not None else secrets.randbits(64))
+    harvested: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="capsnet-grade-") as folder:
+        work, out = Path(folder, "work"), Path(folder, secrets.token_hex(8))
+        work.mkdir()
+        out.mkdir()
+        plan, inputs, not_found = _with_harvest_cells(nb, exercises, answers, out, rng)
+        result.status = _execute(plan, work, timeout, exercises, harvested)
+    for exercise in exercises:
+        number = exercise.number
+        if number in not_found:
+            _mark(result, number, "its answer cell was not found")
+        elif number not in harvested:
+            _mark(result, number, f"not reached ({result.status})")
+        else:
+            _mark(result, number, _verdict(exercise, harvested[number], inputs[number], refs))
+    return result
+
+
+def _mark(result: Result, number: str, reason: str | None) -> None:
+    result.marks[number] = int(reason is None)
+    if reason is not None:
+        result.reasons[number] = reason
+
+
+def _verdict(exercise: Exercise, values: dict, inputs: dict, refs: References) -> str | None:
+    """None when the answer is right, else the reason."""
+    for name, value in values.items():
+        if isinstance(value, Missing):
+            if value.reason.startswith("NotImplementedError"):
+                return "not answered (NotImplementedError)"
+            return f"{name}: {value.reason}"
+    try:
+        exercise.judge(values, inputs, refs)
+    except Wrong as wrong:
+        return str(wrong)
+    except Exception as error:  # noqa: BLE001 - an answer of an unexpected form is wrong
+        return f"{type(error).__name__}: {error}"[:300]
+    return None
+
+
+def _with_harvest_cells(nb, exercises, answers, out: Path, rng):
+    """The notebook to run: check cells dropped, a harvest cell after each answer, nothing
+    after the last harvest; with each exercise's inputs and the exercises without an answer."""
+    import nbformat
+
+    after: dict[int, list[Exercise]] = {}
+    not_found = set()
+    for exercise in exercises:
+        cells = answers.get(exercise.number) or []
+        if cells:
+            after.setdefault(max(cells), []).append(exercise)
+        else:
+            not_found.add(exercise.number)
+    plan = copy.deepcopy(nb)
+    cells, inputs = [], {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and not is_check(cell):
+            cell = copy.deepcopy(cell)
+            cell.outputs, cell.execution_count = [], None
+            cells.append(cell)
+        for exercise in after.get(index, []):
+            inputs[exercise.number] = exercise.inputs(rng)
+            source, path = harvest_cell_source(exercise, inputs[exercise.number], out)
+            harvest = nbformat.v4.new_code_cell(source)
+            harvest.metadata["capsnet_harvest"] = {"exercise": exercise.number, "path": str(path)}
+            cells.append(harvest)
+    while cells and "capsnet_harvest" not in cells[-1].metadata:
+        cells.pop()  # what follows the last answer cannot change a grade
+    plan.cells = cells
+    return plan, inputs, not_found
+
+
+def _execute(plan, work: Path, timeout: float, exercises, harvested: dict) -> str:
+    """Run ``plan`` in a new kernel; fill ``harvested`` as harvest cells end; the status."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    by_number = {exercise.number: exercise for exercise in exercises}
+    deadline = time.monotonic() + timeout
+
+    def collect(cell, **_):
+        info = cell.metadata.get("capsnet_harvest")
+        if info and info["exercise"] not in harvested:  # read before any later cell runs
+            exercise = by_number[info["exercise"]]
+            harvested[info["exercise"]] = read_harvest(exercise, Path(info["path"]))
+
+    client = NotebookClient(
+        plan,
+        timeout=int(timeout),
+        timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
+        kernel_name="python3",
+        allow_errors=True,
+        shutdown_kernel="immediate",
+        resources={"metadata": {"path": str(work)}},
+        on_cell_executed=collect,
+    )
+    try:
+        with _kernel_environment():
+            client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up warnings
+    except CellTimeoutError:
+        return f"timed out after {timeout:g} s"
+    except DeadKernelError:
+        return "crashed: the kernel died"
+    except Exception as error:  # noqa: BLE001 - a notebook that breaks the kernel is a row
+        return f"crashed: {type(error).__name__}: {str(error)[:100]}"
+    finally:
+        for cell in plan.cells:  # a harvest cell whose end the hook did not see
+            collect(cell)
+    return "graded"
+
+
+def notebooks_in(paths) -> list[Path]:
+    """The notebooks named, and those in the folders named (recursively), in order."""
+    found = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+        else:
+            found.append(path)
+    return found
+
+
+def write_csv(results: list[Result], csv_path: Path) -> None:
+    """One row per notebook: file, chapter, status, one column per exercise, total, reasons."""
+    numbers = sorted(
+        {number for result in results for number in result.marks},
+        key=lambda n: tuple(int(part) for part in n.split(".")),
+    )
+    with open(csv_path, "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["file", "chapter", "status", *numbers, "total", "out_of", "reasons"])
+        for result in results:
+            writer.writerow(
+                [
+                    str(result.path),
+                    "" if result.chapter is None else result.chapter,
+                    result.status,
+                    *(result.marks.get(number, "") for number in numbers),
+                    result.total,
+                    len(result.marks),
+                    "; ".join(f"{n}: {why}" for n, why in result.reasons.items()),
+                ]
+            )
+
+
+def grade(
+    paths, csv_path: Path, timeout: float = DEFAULT_TIMEOUT, verbose: bool = True
+) -> list[Result]:
+    """Grade every notebook of ``paths`` (files or folders), one after the other, and write
+    ``csv_path``; a progress bar over the batch when ``verbose``. Returns the results.
+
+    Introduced with the grader (``python -m capsnet_lib grade``).
+    """
+    notebooks = notebooks_in(paths)
+    if not notebooks:
+        raise ValueError(f"no notebooks (.ipynb) in {', '.join(map(str, paths))}")
+    missing = [str(path) for path in notebooks if not path.is_file()]
+    if missing:
+        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
+    refs, results = References(), []
+    progress = None
+    if verbose:
+        import keras
+
+        progress = keras.utils.Progbar(len(notebooks), unit_name="notebook")
+    for number, path in enumerate(notebooks, start=1):
+        results.append(grade_notebook(path, timeout, refs))
+        write_csv(results, csv_path)  # a batch cut short still leaves its rows
+        if progress is not None:
+            progress.update(number)
+    return results
