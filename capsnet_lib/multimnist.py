@@ -289,3 +289,75 @@ class MultiMnistCapsNet(CapsNet):
             return (images, *rest)
 
         return dataset.map(check)
+
+
+WEIGHTS_NAME = "capsnet-multimnist.npz"
+META_NAME = "capsnet-multimnist.json"
+
+
+def load_pretrained_multimnist(directory=None, **settings) -> MultiMnistCapsNet:
+    """The shipped MultiMNIST CapsNet (float16 weights, checked against their SHA-256).
+
+    Args:
+        directory: Folder holding ``capsnet-multimnist.npz`` and ``.json`` (default: the
+            library's ``weights/``).
+        **settings: :class:`~capsnet_lib.CapsNetConfig` fields that do not change the
+            weights' shapes (e.g. ``xla_routing``); inference runs in float32.
+
+    Returns:
+        A compiled :class:`MultiMnistCapsNet`; its ``record`` holds the training facts
+        (command, budget, hardware, validation accuracy).
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    from pathlib import Path
+
+    from capsnet_lib.pretrained import WEIGHTS_DIR, assign_by_key, read_checked
+
+    directory = Path(directory) if directory is not None else WEIGHTS_DIR
+    path, meta_path = directory / WEIGHTS_NAME, directory / META_NAME
+    meta, arrays = read_checked(
+        path,
+        meta_path,
+        required=("sha256", "config"),
+        not_found=f"MultiMNIST weights not found: expected {path} and {meta_path}",
+        not_ours="it is not the record of this library's MultiMNIST weights",
+    )
+    model = MultiMnistCapsNet(**{**meta["config"], "precision": "float32", **settings})
+    assign_by_key(model, arrays, path)
+    model.compile(optimizer="adam")
+    model.record = {k: v for k, v in meta.items() if k not in ("config", "sha256")}
+    model.pretrained_facts = {  # what a page says about the network it shows (cl.page)
+        "test_accuracy": meta.get("test_accuracy_float16"),
+        "chosen_epoch": meta.get("chosen_epoch"),
+        "epochs_trained": meta.get("epochs_trained"),
+        "measured_on": f"the {meta.get('test_pairs', 10_000):,} test pairs, both digits right",
+    }
+    return model
+
+
+def evaluate_pairs(model: CapsNet, pairs: MultiMnist, batch_size: int = 100) -> dict:
+    """Lengths, the two longest capsules and whether both are right, for fixed pairs.
+
+    Returns a dict of NumPy arrays: ``lengths (n, 10)``, ``top2 (n, 2)`` (longest first) and
+    ``both_right (n,)`` bools; the accuracy is ``both_right.mean()``.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    lengths = model.predict(pairs.canvases, batch_size=batch_size, verbose=0)
+    top2 = np.argsort(-lengths, axis=1)[:, :2]
+    both_right = np.asarray(both_found(pairs.labels, lengths)).astype(bool)
+    return {"lengths": lengths, "top2": top2, "both_right": both_right}
+
+
+def reconstruct_each(model: CapsNet, canvases: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Each of two digits drawn alone from its own capsule: ``(n, 2, 36, 36, 1)``.
+
+    ``classes (n, 2)``: which two capsules to keep, one at a time (the labels, or the two
+    longest capsules); every other capsule is masked to zero, as in the paper's figure 5.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    poses = model.digit_poses(canvases)
+    drawn = [model.reconstruct(poses, classes[:, k]) for k in range(2)]
+    return np.stack([np.asarray(d) for d in drawn], axis=1)

@@ -12,8 +12,9 @@ def weights_description(model=None) -> str:
     facts = getattr(model, "pretrained_facts", None)
     if not facts or facts.get("test_accuracy") is None:
         return "a network trained briefly here (the shipped weights were missing)"
+    measured_on = facts.get("measured_on", "the 10,000 test digits")
     return (
-        f"the book's shipped weights ({facts['test_accuracy']:.2%} on the 10,000 test digits, "
+        f"the book's shipped weights ({facts['test_accuracy']:.2%} on {measured_on}, "
         f"epoch {facts['chosen_epoch']} of {facts['epochs_trained']})"
     )
 
