@@ -118,7 +118,10 @@ def _kernel_environment():
 
 
 def grade_notebook(
-    path: Path, timeout: float = DEFAULT_TIMEOUT, refs: References | None = None, seed=None
+    path: Path,
+    timeout: float = DEFAULT_TIMEOUT,
+    refs: References | None = None,
+    seed: int | None = None,
 ) -> Result:
     """Execute ``path`` in a new kernel with harvest cells, and judge every exercise.
 
@@ -126,6 +129,14 @@ def grade_notebook(
     after its last answer cell, as plain values, and judged here. A notebook that cannot
     be read, is not a chapter, runs past ``timeout`` seconds or kills its kernel gives a
     :class:`Result` that says so (exercises not reached score 0).
+
+    Args:
+        path: The notebook.
+        timeout: Seconds the whole notebook may run.
+        refs: The batch's shared :class:`References` (a new one by default).
+        seed: Draws the grader's inputs to the student's functions (default: a fresh one).
+
+    Introduced with the grader (``python -m capsnet_lib grade``).
     """
     import nbformat
 
@@ -226,9 +237,10 @@ def _execute(plan, work: Path, timeout: float, exercises, harvested: dict) -> st
     by_number = {exercise.number: exercise for exercise in exercises}
     deadline = time.monotonic() + timeout
 
-    def collect(cell, **_):
+    def collect(cell, ran: bool = True, **_):
         info = cell.metadata.get("capsnet_harvest")
-        if info and info["exercise"] not in harvested:  # read before any later cell runs
+        if info and info["exercise"] not in harvested and (ran or Path(info["path"]).exists()):
+            # read as soon as the cell ends, before any later cell of the student's runs
             exercise = by_number[info["exercise"]]
             harvested[info["exercise"]] = read_harvest(exercise, Path(info["path"]))
 
@@ -253,7 +265,7 @@ def _execute(plan, work: Path, timeout: float, exercises, harvested: dict) -> st
         return f"crashed: {type(error).__name__}: {str(error)[:100]}"
     finally:
         for cell in plan.cells:  # a harvest cell whose end the hook did not see
-            collect(cell)
+            collect(cell, ran=False)
     return "graded"
 
 
