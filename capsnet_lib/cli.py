@@ -141,7 +141,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument(
         "--weights", help=".keras, .weights.h5 or training folder (default: the shipped weights)"
     )
-    evaluate.add_argument("--limit", type=positive_int, help="use only the first N test images")
+    evaluate.add_argument(
+        "--limit",
+        type=positive_int,
+        help="use only the first N test images (with --data-dir: N drawn with a fixed seed)",
+    )
     evaluate.add_argument("--batch-size", type=positive_int, default=250)
     evaluate.add_argument(
         "--routing-iterations", type=positive_int, help="for a .weights.h5 without config.json"

@@ -81,7 +81,10 @@ def _image_size_of(path: Path) -> tuple[int, int]:
 def read_image(
     path: str | Path, image_size: tuple[int, int], color_mode: str = "rgb"
 ) -> np.ndarray:
-    """One image file as uint8 ``(height, width, channels)``, converted and resized (bilinear)."""
+    """One image file as uint8 ``(height, width, channels)``, converted and resized (bilinear).
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
     mode, channels = COLOR_MODES[color_mode]
     height, width = image_size
     try:
@@ -214,7 +217,10 @@ def split_indices(
     labels: np.ndarray, validation_split: float = 0.2, seed: int = SPLIT_SEED
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(train, validation)`` indices: ``validation_split`` of each class (at least one
-    image of every class that has two), drawn with ``seed``; each part in a seeded order."""
+    image of every class that has two), drawn with ``seed``; each part in a seeded order.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
     if not 0 < validation_split < 1:
         raise ValueError(f"validation_split must be between 0 and 1; got {validation_split}")
     rng = np.random.default_rng(seed)
@@ -273,6 +279,8 @@ def run_class_names(weights: str | Path | None, num_classes: int) -> list[str]:
     """The class names a run recorded (its ``settings.json``), else ``"0"``, ``"1"``, ...
 
     ``weights``: a run's folder, its ``best.weights.h5`` or a checkpoint's ``model.keras``.
+
+    Introduced in chapter 10, beyond one centred digit.
     """
     if weights is not None:
         path = Path(weights)

@@ -198,7 +198,7 @@ def train(
                 task, limit, batch_size, max_shift, seed, folder, folder_run["validation_split"]
             )
             if verbose != 0:
-                print(describe_folder_run(folder, model, batch_size), flush=True)
+                print(_describe_folder_run(folder, model, batch_size), flush=True)
         else:
             valid_data, epoch_data = task_data(task, limit, batch_size, max_shift, seed)
         if verbose == "auto":
@@ -295,7 +295,7 @@ def _earlier_seed(out_dir: Path) -> int | None:
     return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
 
 
-def describe_folder_run(folder, model: CapsNet, batch_size: int) -> str:
+def _describe_folder_run(folder, model: CapsNet, batch_size: int) -> str:
     """What a run on a folder trains: its images, the network built for them, memory per batch."""
     counts = ", ".join(
         f"{name} {int((folder.labels == k).sum())}" for k, name in enumerate(folder.class_names)
