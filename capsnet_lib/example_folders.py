@@ -84,7 +84,7 @@ def write_example_folder(
     """Write a small folder of coloured images, offline: MNIST's 0s, 1s and 7s, tinted.
 
     Three classes (``one``, ``seven``, ``zero``), ``n_per_class`` PNGs each, ``size`` pixels
-    (height, width): each digit in a random colour on a background of the opposite colour,
+    (height, width): each digit in a random bright colour on a random dark background,
     at a random place, so that the shape, not the colour, tells the classes apart. The same
     ``seed`` writes the same files. Needs the MNIST files the book reads.
 
@@ -109,8 +109,8 @@ def write_example_folder(
             canvas = np.zeros((height, width))
             top, left = rng.integers(0, height - side + 1), rng.integers(0, width - side + 1)
             canvas[top : top + side, left : left + side] = ink
-            background = rng.uniform(0, 1, 3)
-            colour = np.clip(1 - background + rng.uniform(-0.15, 0.15, 3), 0, 1)
+            background = rng.uniform(0, 0.3, 3)  # a dark colour
+            colour = rng.uniform(0.5, 1, 3)  # a bright one
             # (h, w, 3): the background where there is no ink, the digit's colour where there is
             images.append(background * (1 - canvas[..., None]) + colour * canvas[..., None])
             labels.append(label)
