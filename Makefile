@@ -12,7 +12,7 @@ export CAPSNET_QUICK ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: node-deps setup setup-oldest test lint unit notebooks notebooks-oldest book book-test site-test mathjax student student-test publish format clean pdf pdf-test student-book student-book-test lab
+.PHONY: grade-all node-deps setup setup-oldest test lint unit notebooks notebooks-oldest book book-test site-test mathjax student student-test publish format clean pdf pdf-test student-book student-book-test lab
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,7 +39,12 @@ lint: setup
 	$(BIN)/ruff format --check .
 
 unit: setup
-	$(BIN)/python -m pytest tests -m "not site and not student and not pdf and not student_site"
+	$(BIN)/python -m pytest tests -m "not site and not student and not pdf and not student_site and not grade_all"
+
+## grade-all: the grader on every chapter's solutions (full marks) and stubs (zero), ~25 min on
+## two cores; outside `make test`, whose budget it would break
+grade-all: setup
+	$(BIN)/python -m pytest tests -m grade_all
 
 ## notebooks: every chapter under nbval; tests/conftest.py records what each code cell printed or
 ## raised in _build/executed/, which student-test then uses instead of running the chapter again
