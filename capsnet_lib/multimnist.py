@@ -361,3 +361,41 @@ def reconstruct_each(model: CapsNet, canvases: np.ndarray, classes: np.ndarray) 
     poses = model.digit_poses(canvases)
     drawn = [model.reconstruct(poses, classes[:, k]) for k in range(2)]
     return np.stack([np.asarray(d) for d in drawn], axis=1)
+
+
+THREE_DIGIT_OUTCOMES = ("all three", "two of three", "one or none")
+
+
+def three_digit_canvases(
+    pairs: MultiMnist, images: np.ndarray, labels: np.ndarray, n: int = 200, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """The first ``n`` canvases of ``pairs`` with a third digit added, of a third class.
+
+    The third digit of canvas ``i`` is drawn from ``images`` among those whose class neither
+    digit of pair ``i`` has, placed with a random offset like the others and overlaid (added,
+    clipped at 1). Returns ``(canvases (n, 36, 36, 1), classes (n, 3))``.
+
+    Introduced in chapter 10 (exercise 10.1).
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.asarray(labels)
+    thirds, classes = [], []
+    for pair in pairs.labels[:n]:
+        k = int(rng.choice(np.flatnonzero(~np.isin(labels, pair))))
+        thirds.append(k)
+        classes.append([*map(int, pair), int(labels[k])])
+    offsets = rng.integers(0, 2 * MAX_SHIFT + 1, size=(len(thirds), 2))
+    third = place(np.asarray(images)[thirds], offsets)
+    return overlay(pairs.canvases[:n], third).numpy(), np.array(classes)
+
+
+def three_digit_outcomes(lengths: np.ndarray, classes: np.ndarray) -> dict[str, int]:
+    """How many canvases' three longest capsules found all three classes, two, or fewer.
+
+    Introduced in chapter 10 (exercise 10.1).
+    """
+    top3 = np.argsort(-np.asarray(lengths), axis=1)[:, :3]
+    hits = [len(set(t.tolist()) & set(c.tolist())) for t, c in zip(top3, classes, strict=True)]
+    names = {3: THREE_DIGIT_OUTCOMES[0], 2: THREE_DIGIT_OUTCOMES[1]}
+    found = [names.get(h, THREE_DIGIT_OUTCOMES[2]) for h in hits]
+    return {name: found.count(name) for name in THREE_DIGIT_OUTCOMES}

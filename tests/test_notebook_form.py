@@ -17,6 +17,7 @@ CHAPTERS = [
     "07_training",
     "08_pose_tweaking",
     "09_robustness",
+    "10_beyond",
 ]
 
 

@@ -1,0 +1,73 @@
+"""Chapter 10, beyond one centred digit: how the grader judges exercises 10.1 to 10.3."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, scalar
+
+
+def _three_digit_measurement(refs) -> str:
+    """The outcome 10.1 asks for, measured here with the shipped MultiMNIST network."""
+    from capsnet_lib import multimnist as mm
+
+    model = mm.load_pretrained_multimnist()
+    pairs = mm.load_multimnist("test", limit=200)
+    canvases, classes = mm.three_digit_canvases(pairs, refs.mnist.x_test, refs.mnist.y_test)
+    counts = mm.three_digit_outcomes(model.predict(canvases, verbose=0), classes)
+    return max(counts, key=counts.get)
+
+
+def _judge_10_1(answers, inputs, refs) -> None:
+    from capsnet_lib.multimnist import THREE_DIGIT_OUTCOMES
+
+    answer = choice(answers["prediction"], THREE_DIGIT_OUTCOMES)
+    measured = refs.once("10.1", lambda: _three_digit_measurement(refs))
+    if answer != measured:
+        raise Wrong(f"predicted {answer!r}; most often: {measured!r}")
+
+
+_PAIRS = """
+rng = np.random.default_rng(I['seed'])
+L = rng.uniform(0, 1, (40, 10)).astype(np.float32)
+P = np.stack([rng.permutation(10)[:2] for _ in range(40)])
+"""
+
+
+def _pairs(seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    lengths = rng.uniform(0, 1, (40, 10)).astype(np.float32)
+    pairs = np.stack([rng.permutation(10)[:2] for _ in range(40)])
+    return lengths, pairs
+
+
+def _judge_10_2(answers, inputs, refs) -> None:
+    lengths, pairs = _pairs(inputs["seed"])
+    top2 = np.sort(np.argsort(-lengths, axis=1)[:, :2], axis=1)
+    expected = (top2 == np.sort(pairs, axis=1)).all(axis=1)
+    close(answers["right"], expected.astype(float), "both_right", rtol=0, atol=0)
+    close(answers["swapped"], expected.astype(float), "both_right, pairs swapped", rtol=0, atol=0)
+    close(answers["found"], np.ones(1), "both_right on a pair it finds", rtol=0, atol=0)
+
+
+def _judge_10_3(answers, inputs, refs) -> None:
+    got = scalar(answers["prediction"], "prediction")
+    if got != 18_432:
+        raise Wrong(f"predicted {got:g}; a 64x64 image gives 32 x 24 x 24 = 18,432")
+
+
+EXERCISES = [
+    Exercise("10.1", {"prediction": Probe("prediction", "text")}, _judge_10_1),
+    Exercise(
+        "10.2",
+        {
+            "right": "both_right(L, P)",
+            "swapped": "both_right(L, P[:, ::-1])",
+            "found": "both_right(np.eye(10)[[2]] + np.eye(10)[[7]], np.array([[7, 2]]))",
+        },
+        _judge_10_2,
+        lambda rng: {"seed": int(rng.integers(2**31))},
+        prelude=_PAIRS,
+    ),
+    Exercise("10.3", {"prediction": "prediction"}, _judge_10_3),
+]
