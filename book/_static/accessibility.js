@@ -1,6 +1,10 @@
 // What a screen reader announces, mended where the theme and docutils get it wrong (axe-core,
 // run over every page by the site tests, reports each of these as serious or critical).
-document.addEventListener("DOMContentLoaded", () => {
+// The theme's own scripts (Bootstrap's tooltips, the colour-mode switch) may set titles and
+// labels again after this file's first pass, in an order that depends on how busy the
+// machine is: the mending runs once the page is parsed, once it is loaded, and whenever
+// those attributes change again.
+function mendAccessibleNames() {
   // A button or a folded cell's summary whose aria-label leaves out the text it shows
   // ("Search" on a button that reads "Search Ctrl+K"): a voice-control user saying what they
   // see would not reach it. Its visible text becomes its name.
@@ -12,12 +16,23 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   // The colour-mode button shows only icons; their tooltips made them text outside its name.
   document.querySelectorAll(".theme-switch-button .theme-switch").forEach((icon) => {
-    icon.removeAttribute("title");
-    icon.setAttribute("aria-hidden", "true");
+    if (icon.hasAttribute("title")) icon.removeAttribute("title");
+    if (icon.getAttribute("aria-hidden") !== "true") icon.setAttribute("aria-hidden", "true");
   });
   // docutils marks a bibliography role="list" and its entries doc-biblioentry, a role that
   // ARIA 1.2 deprecates: the list then seems to hold bare links. The entries are list items.
   document.querySelectorAll('.citation-list[role="list"] > .citation').forEach((entry) => {
-    entry.setAttribute("role", "listitem");
+    if (entry.getAttribute("role") !== "listitem") entry.setAttribute("role", "listitem");
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  mendAccessibleNames();
+  new MutationObserver(mendAccessibleNames).observe(document.body, {
+    subtree: true,
+    childList: true,
+    attributes: true,
+    attributeFilter: ["title", "aria-label", "aria-hidden", "role"],
   });
 });
+window.addEventListener("load", mendAccessibleNames);
