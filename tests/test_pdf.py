@@ -140,3 +140,41 @@ def test_site_links_the_same_pdf():
     assert SITE_COPY.read_bytes() == PDF.read_bytes(), "the site's PDF is not the last one printed"
     running = (ROOT / "_build" / "html" / "book" / "running.html").read_text()
     assert 'href="../capsnets-book.pdf"' in running, "the running page does not link the PDF"
+
+
+def structure_alt_texts(reader) -> list[str]:
+    """The ``/Alt`` descriptions in the PDF's structure tree (a tagged PDF's figures)."""
+    root = reader.trailer["/Root"]
+    if "/StructTreeRoot" not in root:
+        return []
+    found, stack = [], [root["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop()
+        node = node.get_object() if hasattr(node, "get_object") else node
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "/Alt" in node:
+                found.append(str(node["/Alt"]))
+            if "/K" in node:
+                stack.append(node["/K"])
+    return found
+
+
+def chapter_alt_texts() -> list[str]:
+    """The alt text every chapter figure carries in its cell's metadata."""
+    texts = []
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            alt = cell.get("metadata", {}).get("mystnb", {}).get("image", {}).get("alt")
+            if alt:
+                texts.append(alt)
+    return texts
+
+
+def test_the_pdf_is_tagged_and_keeps_every_figures_description(reader):
+    """A screen reader reading the PDF hears what each chapter figure shows."""
+    in_pdf = {normalise(text) for text in structure_alt_texts(reader)}
+    assert in_pdf, f"{PDF.name} has no structure tree with alt texts (print it tagged)"
+    missing = [alt[:60] for alt in chapter_alt_texts() if normalise(alt) not in in_pdf]
+    assert not missing, f"figure descriptions not in {PDF.name}: {missing}"
