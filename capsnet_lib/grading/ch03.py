@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capsnet_lib.grading.spec import Exercise, Probe, Wrong, close, names_in
+from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, names_in, scalar
 
 N_TEST = 100  # the chapter's n_test in quick mode
 
@@ -47,17 +47,16 @@ def _test_u_hat(refs, n: int) -> np.ndarray:
 def _judge_3_2(answers, inputs, refs) -> None:
     from capsnet_lib.routing import routing_by_agreement
 
-    guess = np.asarray(answers["prediction"], np.float64).ravel()
-    if guess.shape != (2,):
-        raise Wrong("prediction should be the pair (over_parents, over_children)")
+    total = scalar(answers["total"], "the total, prediction[0]")
+    shortest = choice(answers["shortest"], ("more", "less"), "prediction[1]")
     v, c = routing_by_agreement(_test_u_hat(refs, 1), iterations=3)
-    winner = int(np.argmax(np.linalg.norm(np.asarray(v)[0], axis=-1)))
-    c = np.asarray(c, np.float64)
-    measured = c[0, 0].sum(), c[0, :, winner].sum()
-    if abs(guess[0] - measured[0]) >= 1e-3:
-        raise Wrong(f"over the parents: predicted {guess[0]:g}, measured {measured[0]:.3f}")
-    if abs(guess[1] - measured[1]) >= 0.15 * measured[1]:
-        raise Wrong(f"over the children: predicted {guess[1]:g}, measured {measured[1]:.1f}")
+    into = np.asarray(c, np.float64)[0].sum(axis=0)  # (10,): each parent's sum over children
+    loser = int(np.argmin(np.linalg.norm(np.asarray(v)[0], axis=-1)))
+    if abs(total - into.sum()) >= 0.5:
+        raise Wrong(f"the total: predicted {total:g}, measured {into.sum():.1f}")
+    measured = "more" if into[loser] > 115.2 else "less"
+    if shortest != measured:
+        raise Wrong(f"the shortest parent gets {into[loser]:.1f}: {measured} than 115.2")
 
 
 _ROUTING_PRELUDE = """
@@ -138,7 +137,11 @@ EXERCISES = [
         _seed,
         prelude=f"u, W = {_PORT}",
     ),
-    Exercise("3.2", {"prediction": "prediction"}, _judge_3_2),
+    Exercise(
+        "3.2",
+        {"total": "prediction[0]", "shortest": Probe("prediction[1]", "text")},
+        _judge_3_2,
+    ),
     Exercise("3.3", {"v": "v"}, _judge_3_3, _seed, prelude=_ROUTING_PRELUDE),
     Exercise(
         "3.4",
