@@ -210,6 +210,20 @@ def test_site_is_built():
     assert PAGES, MISSING_SITE
 
 
+def test_colour_mode_icons_add_no_text_to_the_buttons_name():
+    """The colour-mode button's icons carry no tooltip (book/_templates/theme-switcher.html).
+
+    The theme's own template gives each icon a title, which a screen reader reads as text the
+    button's name leaves out; page scripts that removed it raced the theme's under load.
+    """
+    for path in PAGES:
+        html = (SITE / path).read_text(encoding="utf-8")
+        button = re.search(r"<button[^>]*theme-switch-button.*?</button>", html, re.S)
+        if button:
+            assert "title=" not in button.group(0).split(">", 1)[1], f"{path}: an icon has a title"
+            assert button.group(0).count('aria-hidden="true"') == 3, f"{path}: icons not hidden"
+
+
 @pytest.mark.parametrize("path", PAGES or ["<no site>"])
 def test_page(site, visit, path):
     page_visit = visit(path)
