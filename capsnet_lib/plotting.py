@@ -321,7 +321,7 @@ def plot_agreement_parts(agreeing, others, lengths=None):
     ax.bar(rounds, agreeing, width=0.6, color="tab:blue", label="children that agree")
     ax.bar(rounds, others, width=0.6, color="tab:red", label="the other children")
     net = agreeing + others
-    ax.plot(rounds, net, "ko-", label="their sum: $\\|\\mathbf{s}_j\\|$")
+    ax.plot(rounds, net, "ko-", label="their sum: $\\mathbf{s}_j$ along $\\mathbf{v}_j$")
     if lengths is not None:
         for r, total, length in zip(rounds, net, lengths, strict=True):
             ax.annotate(
