@@ -60,9 +60,13 @@ def names_used(function: Callable) -> Counter:
 
     Introduced in chapter 3, routing.
     """
-    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    return names_in_source(inspect.getsource(function))
+
+
+def names_in_source(source: str) -> Counter:
+    """:func:`names_used` for a function's source text (raises ``SyntaxError`` if unreadable)."""
     names = Counter()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(textwrap.dedent(source))):
         if isinstance(node, ast.Name):
             names[node.id] += 1
         elif isinstance(node, ast.Attribute):

@@ -9,6 +9,7 @@ import pytest
 import capsnet_lib as cl
 from capsnet_lib import baseline
 from capsnet_lib.pretrained import WEIGHTS_DIR, sha256_of
+from tests.shipped_files import corrupted_copy
 
 
 def shipped_meta():
@@ -44,11 +45,7 @@ def test_baseline_reaches_its_recorded_accuracy_on_1000_test_images():
 
 
 def test_corrupt_weights_are_refused(tmp_path):
-    for name in (baseline.BASELINE_WEIGHTS, baseline.BASELINE_META):
-        shutil.copy(WEIGHTS_DIR / name, tmp_path / name)
-    data = bytearray((tmp_path / baseline.BASELINE_WEIGHTS).read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (tmp_path / baseline.BASELINE_WEIGHTS).write_bytes(bytes(data))
+    corrupted_copy(WEIGHTS_DIR, baseline.BASELINE_WEIGHTS, baseline.BASELINE_META, tmp_path)
     with pytest.raises(ValueError, match="SHA-256 does not match"):
         cl.load_baseline(tmp_path)
 

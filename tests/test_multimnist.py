@@ -1,7 +1,6 @@
 """MultiMNIST: the canvases as the paper describes them, its network, loss and shipped weights."""
 
 import json
-import shutil
 
 import keras
 import matplotlib
@@ -16,6 +15,7 @@ import capsnet_lib as cl
 from capsnet_lib import multimnist as mm
 from capsnet_lib import plotting_multimnist as mmplot
 from capsnet_lib.pretrained import WEIGHTS_DIR, sha256_of
+from tests.shipped_files import corrupted_copy
 
 
 @pytest.fixture(scope="module")
@@ -122,11 +122,7 @@ def test_shipped_weights_find_both_digits_on_most_test_pairs():
 
 
 def test_corrupt_multimnist_weights_are_refused(tmp_path):
-    for name in (mm.WEIGHTS_NAME, mm.META_NAME):
-        shutil.copy(WEIGHTS_DIR / name, tmp_path / name)
-    data = bytearray((tmp_path / mm.WEIGHTS_NAME).read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (tmp_path / mm.WEIGHTS_NAME).write_bytes(bytes(data))
+    corrupted_copy(WEIGHTS_DIR, mm.WEIGHTS_NAME, mm.META_NAME, tmp_path)
     with pytest.raises(ValueError, match="SHA-256 does not match"):
         mm.load_pretrained_multimnist(tmp_path)
     with pytest.raises(FileNotFoundError, match="MultiMNIST weights not found"):

@@ -9,6 +9,7 @@ import pytest
 
 import capsnet_lib as cl
 from capsnet_lib import pretrained
+from tests.shipped_files import corrupted_copy
 
 
 def test_shipped_weights_are_float16_and_their_checksum_holds():
@@ -31,11 +32,7 @@ def test_pretrained_reaches_99_percent_on_1000_test_images():
 
 
 def test_corrupt_weights_are_refused(tmp_path):
-    for name in (pretrained.WEIGHTS_NAME, pretrained.META_NAME):
-        shutil.copy(pretrained.WEIGHTS_DIR / name, tmp_path / name)
-    data = bytearray((tmp_path / pretrained.WEIGHTS_NAME).read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    (tmp_path / pretrained.WEIGHTS_NAME).write_bytes(bytes(data))
+    corrupted_copy(pretrained.WEIGHTS_DIR, pretrained.WEIGHTS_NAME, pretrained.META_NAME, tmp_path)
     with pytest.raises(ValueError, match="SHA-256 does not match"):
         cl.load_pretrained(tmp_path)
 
