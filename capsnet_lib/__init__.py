@@ -9,7 +9,16 @@ from capsnet_lib.quiet import start_tensorflow_quietly as _start_tensorflow_quie
 
 _start_tensorflow_quietly()  # TensorFlow's native start-up lines stay out of the book
 
-from capsnet_lib import affine, baseline, exercises, plotting, precision, pretrained, training  # noqa: E402
+from capsnet_lib import (  # noqa: E402
+    affine,
+    baseline,
+    exercises,
+    plotting,
+    plotting_routing,
+    precision,
+    pretrained,
+    training,
+)
 from capsnet_lib.baseline import load_baseline  # noqa: E402
 from capsnet_lib.data import load_mnist, make_dataset  # noqa: E402
 from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules  # noqa: E402
@@ -38,6 +47,7 @@ __all__ = [
     "baseline",
     "exercises",
     "plotting",
+    "plotting_routing",
     "precision",
     "pretrained",
     "training",

@@ -222,7 +222,7 @@ def run_evaluate(args: argparse.Namespace) -> None:
 
 def print_folder_accuracy(model, args: argparse.Namespace) -> None:
     """``evaluate --data-dir``: accuracy on a folder, then each class's, by the run's names."""
-    from capsnet_lib.image_folder import evaluate_folder, run_class_names
+    from capsnet_lib.image_predictions import evaluate_folder, run_class_names
 
     names = run_class_names(args.weights, model.config.num_classes)
     found = evaluate_folder(model, args.data_dir, names, args.batch_size, args.limit)
@@ -235,7 +235,7 @@ def run_predict(args: argparse.Namespace) -> None:
     """Handle ``predict``: ``file: class_name (length 0.93)`` for each image."""
     from pathlib import Path
 
-    from capsnet_lib.image_folder import image_files, predict_files, run_class_names
+    from capsnet_lib.image_predictions import image_files, predict_files, run_class_names
     from capsnet_lib.pretrained import load_pretrained
     from capsnet_lib.training import load_trained
 

@@ -12,6 +12,7 @@ converted to grey or RGB, resized to the size asked for, and give the network fl
 in [0, 1]. Each problem with a folder is a ``ValueError`` of one line that names the folder
 or file and says what to do. The CapsNet follows the images: :func:`architecture_of` gives
 its primary grid, primary capsules, parameters and memory per batch for any image size.
+A trained network's predictions on such images are in :mod:`capsnet_lib.image_predictions`.
 
 Introduced in chapter 10, beyond one centred digit.
 """
@@ -24,7 +25,6 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from capsnet_lib.run_folder import SETTINGS_NAME, read_json
 from capsnet_lib.scale import Architecture, architecture_of
 
 __all__ = [
@@ -32,12 +32,10 @@ __all__ = [
     "FolderImages",
     "ImageFolder",
     "architecture_of",
-    "evaluate_folder",
-    "image_files",
+    "files_in",
+    "image_size_of",
     "load_image_folder",
-    "predict_files",
     "read_image",
-    "run_class_names",
     "scan_image_folder",
     "split_indices",
 ]
@@ -57,14 +55,14 @@ def _size_text(size: tuple[int, int]) -> str:
     return f"{size[0]}x{size[1]}"
 
 
-def _files_of(folder: Path) -> list[Path]:
+def files_in(folder: Path) -> list[Path]:
     """The images under ``folder`` (any depth), by name."""
     return sorted(
         p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
     )
 
 
-def _image_size_of(path: Path) -> tuple[int, int]:
+def image_size_of(path: Path) -> tuple[int, int]:
     """``(height, width)`` of an image file, or a ``ValueError`` naming it."""
     try:
         with Image.open(path) as image:
@@ -177,7 +175,7 @@ def scan_image_folder(
         )
     files, labels = [], []
     for label, folder in enumerate(classes):
-        found = _files_of(folder)
+        found = files_in(folder)
         if not found:
             raise ValueError(
                 f"{folder} holds no images ({', '.join(IMAGE_EXTENSIONS)}): add some, or "
@@ -192,7 +190,7 @@ def scan_image_folder(
         )
     sizes = {}  # (height, width) -> the first file of that size
     for file in files:
-        sizes.setdefault(_image_size_of(file), file)
+        sizes.setdefault(image_size_of(file), file)
     if image_size is None:
         if len(sizes) > 1:
             (a, file_a), (b, file_b) = list(sizes.items())[:2]
@@ -270,106 +268,3 @@ def load_image_folder(
         folder.labels[valid],
         folder.class_names,
     )
-
-
-# -- a trained network on a folder or a file --------------------------------------------------
-
-
-def run_class_names(weights: str | Path | None, num_classes: int) -> list[str]:
-    """The class names a run recorded (its ``settings.json``), else ``"0"``, ``"1"``, ...
-
-    ``weights``: a run's folder, its ``best.weights.h5`` or a checkpoint's ``model.keras``.
-
-    Introduced in chapter 10, beyond one centred digit.
-    """
-    if weights is not None:
-        path = Path(weights)
-        folder = path if path.is_dir() else path.parent
-        if folder.name.startswith("epoch-"):  # a checkpoint's model.keras: the run is above
-            folder = folder.parent
-        if (folder / SETTINGS_NAME).is_file():
-            todo = "correct it, or put the original back"
-            settings = read_json(folder / SETTINGS_NAME, "the run's settings", todo)
-            names = settings.get("class_names")
-            if isinstance(names, list) and len(names) == num_classes:
-                return [str(name) for name in names]
-    return [str(k) for k in range(num_classes)]
-
-
-def _color_mode_of(model) -> tuple[tuple[int, int], str]:
-    """``((height, width), color_mode)`` of the images a CapsNet takes."""
-    height, width, channels = model.config.image_shape
-    return (height, width), "grayscale" if channels == 1 else "rgb"
-
-
-def image_files(path: str | Path) -> list[Path]:
-    """``[path]`` for an image file; every image under a folder (any depth), by name."""
-    path = Path(path)
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise ValueError(f"no image file or folder at {path}")
-    files = _files_of(path)
-    if not files:
-        raise ValueError(f"{path} holds no images ({', '.join(IMAGE_EXTENSIONS)})")
-    return files
-
-
-def predict_files(
-    model, files: list[Path], class_names: list[str], batch_size: int = 64
-) -> list[tuple[Path, str, float]]:
-    """``(file, class name, length of its capsule)`` for each image file, resized for ``model``.
-
-    Introduced in chapter 10, beyond one centred digit.
-    """
-    size, color_mode = _color_mode_of(model)
-    for file in files:
-        _image_size_of(file)  # a bad file is named before anything is predicted
-    images = np.stack([read_image(f, size, color_mode) for f in files]).astype(np.float32) / 255
-    lengths = model.predict(images, batch_size=batch_size, verbose=0)  # (n, classes)
-    best = lengths.argmax(axis=1)
-    return [
-        (f, class_names[k], float(lengths[i, k]))
-        for i, (f, k) in enumerate(zip(files, best, strict=True))
-    ]
-
-
-def evaluate_folder(
-    model,
-    data_dir: str | Path,
-    class_names: list[str],
-    batch_size: int = 64,
-    limit: int | None = None,
-) -> dict:
-    """Accuracy of ``model`` on a folder of class subfolders named as its classes.
-
-    The folder may hold some of the classes only; a subfolder whose name is not one of
-    ``class_names`` is refused. ``limit`` takes that many images, drawn with a fixed seed.
-
-    Returns:
-        ``{"accuracy": float, "images": n, "per_class": {name: (right, images)}}``.
-
-    Introduced in chapter 10, beyond one centred digit.
-    """
-    size, color_mode = _color_mode_of(model)
-    folder = scan_image_folder(data_dir, size, color_mode, min_classes=1)
-    index = {name: k for k, name in enumerate(class_names)}
-    unknown = [name for name in folder.class_names if name not in index]
-    if unknown:
-        raise ValueError(
-            f"{folder.path / unknown[0]}: the network knows no class {unknown[0]!r} (its "
-            f"classes: {', '.join(class_names)}): rename the folder to one of them, or move it out"
-        )
-    labels = np.array([index[folder.class_names[k]] for k in folder.labels], np.int64)
-    chosen = np.arange(len(labels))
-    if limit is not None:
-        chosen = np.random.default_rng(SPLIT_SEED).permutation(len(labels))[:limit]
-    images = folder.read(chosen).astype(np.float32) / 255
-    lengths = model.predict(images, batch_size=batch_size, verbose=0)
-    right = lengths.argmax(axis=1) == labels[chosen]
-    per_class = {}
-    for name in folder.class_names:
-        members = labels[chosen] == index[name]
-        if members.any():
-            per_class[name] = (int(right[members].sum()), int(members.sum()))
-    return {"accuracy": float(right.mean()), "images": len(chosen), "per_class": per_class}

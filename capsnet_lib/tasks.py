@@ -23,12 +23,8 @@ from capsnet_lib.image_folder import (
     split_indices,
 )
 from capsnet_lib.model import CapsNet, CapsNetConfig
-from capsnet_lib.multimnist import (
-    MultiMnistCapsNet,
-    make_pairs,
-    pairs_dataset,
-    training_stream,
-)
+from capsnet_lib.multimnist import make_pairs, pairs_dataset, training_stream
+from capsnet_lib.multimnist_model import MultiMnistCapsNet
 
 TASKS = ("mnist", "multimnist", "folder")
 VALID_PAIRS_SEED = 5  # the validation pairs, the same in every run

@@ -127,7 +127,7 @@ def train(
             (``"pretrained"``: the shipped weights; else a ``.weights.h5``/``.keras``
             file or training folder). Ignored when resuming.
         task: ``"mnist"`` (the default without ``data_dir``), ``"multimnist"`` (chapter 10: a
-            :class:`~capsnet_lib.multimnist.MultiMnistCapsNet` on 36x36 pairs of digits, each
+            :class:`~capsnet_lib.multimnist_model.MultiMnistCapsNet` on 36x36 pairs of digits, each
             placed within 4 pixels of the centre; ``max_shift`` is not used), or ``"folder"``
             (the default with ``data_dir``).
         data_dir: A folder of images, one subfolder per class (chapter 10; see

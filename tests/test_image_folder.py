@@ -16,14 +16,12 @@ from PIL import Image
 import capsnet_lib as cl
 from capsnet_lib import cli, training
 from capsnet_lib.example_folders import write_example_folder, write_keras_dataset
-from capsnet_lib.image_folder import (
-    architecture_of,
+from capsnet_lib.image_folder import architecture_of, scan_image_folder, split_indices
+from capsnet_lib.image_predictions import (
     evaluate_folder,
     image_files,
     predict_files,
     run_class_names,
-    scan_image_folder,
-    split_indices,
 )
 
 CLASSES = ["one", "seven", "zero"]  # the example folder's, alphabetical

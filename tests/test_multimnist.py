@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import capsnet_lib as cl
 from capsnet_lib import multimnist as mm
+from capsnet_lib import multimnist_model as mmnet
 from capsnet_lib import plotting_multimnist as mmplot
 from capsnet_lib.pretrained import WEIGHTS_DIR, sha256_of
 from tests.shipped_files import corrupted_copy
@@ -74,17 +75,17 @@ def test_pair_margin_loss_and_both_found():
     labels = tf.constant([[3, 8]])
     lengths = np.full((1, 10), 0.1, np.float32)
     lengths[0, 3], lengths[0, 8] = 0.5, 0.95  # 3 misses m+ by 0.4; 8 is fine
-    loss = float(mm.pair_margin_loss(labels, tf.constant(lengths)))
+    loss = float(mmnet.pair_margin_loss(labels, tf.constant(lengths)))
     assert loss == pytest.approx(0.4**2)
     lengths[0, 5] = 0.6  # an absent 5 beats the 3
-    assert float(mm.both_found(labels, tf.constant(lengths))[0]) == 0.0
+    assert float(mmnet.both_found(labels, tf.constant(lengths))[0]) == 0.0
     lengths[0, 5] = 0.1
-    assert float(mm.both_found(tf.constant([[8, 3]]), tf.constant(lengths))[0]) == 1.0
+    assert float(mmnet.both_found(tf.constant([[8, 3]]), tf.constant(lengths))[0]) == 1.0
 
 
 def test_network_trains_on_pairs_and_round_trips(tmp_path, digits):
     keras.utils.set_random_seed(0)
-    model = mm.MultiMnistCapsNet(xla_routing=False)
+    model = mmnet.MultiMnistCapsNet(xla_routing=False)
     assert model.config.image_shape == (36, 36, 1)
     assert model.primary_capsules.compute_output_shape((None, 28, 28, 256))[1] == 3200
     model.compile(optimizer="adam")
@@ -97,7 +98,7 @@ def test_network_trains_on_pairs_and_round_trips(tmp_path, digits):
     path = tmp_path / "m.keras"
     model.save(path)
     loaded = keras.models.load_model(path)
-    assert isinstance(loaded, mm.MultiMnistCapsNet)
+    assert isinstance(loaded, mmnet.MultiMnistCapsNet)
     np.testing.assert_allclose(
         loaded.predict(pairs.canvases[:4], verbose=0),
         model.predict(pairs.canvases[:4], verbose=0),
@@ -108,25 +109,25 @@ def test_network_trains_on_pairs_and_round_trips(tmp_path, digits):
 
 
 def test_shipped_weights_find_both_digits_on_most_test_pairs():
-    meta = json.loads((WEIGHTS_DIR / mm.META_NAME).read_text())
-    assert sha256_of(WEIGHTS_DIR / mm.WEIGHTS_NAME) == meta["sha256"]
-    model = mm.load_pretrained_multimnist()
+    meta = json.loads((WEIGHTS_DIR / mmnet.META_NAME).read_text())
+    assert sha256_of(WEIGHTS_DIR / mmnet.WEIGHTS_NAME) == meta["sha256"]
+    model = mmnet.load_pretrained_multimnist()
     pairs = mm.load_multimnist("test", limit=300)
-    found = mm.evaluate_pairs(model, pairs)
+    found = mmnet.evaluate_pairs(model, pairs)
     accuracy = found["both_right"].mean()
     print("both digits found on the first 300 test pairs:", accuracy)
     assert abs(accuracy - meta["test_accuracy_float16"]) < 0.1
     assert accuracy > 0.5
-    drawn = mm.reconstruct_each(model, pairs.canvases[:4], pairs.labels[:4])
+    drawn = mmnet.reconstruct_each(model, pairs.canvases[:4], pairs.labels[:4])
     assert drawn.shape == (4, 2, 36, 36, 1)
 
 
 def test_corrupt_multimnist_weights_are_refused(tmp_path):
-    corrupted_copy(WEIGHTS_DIR, mm.WEIGHTS_NAME, mm.META_NAME, tmp_path)
+    corrupted_copy(WEIGHTS_DIR, mmnet.WEIGHTS_NAME, mmnet.META_NAME, tmp_path)
     with pytest.raises(ValueError, match="SHA-256 does not match"):
-        mm.load_pretrained_multimnist(tmp_path)
+        mmnet.load_pretrained_multimnist(tmp_path)
     with pytest.raises(FileNotFoundError, match="MultiMNIST weights not found"):
-        mm.load_pretrained_multimnist(tmp_path / "nowhere")
+        mmnet.load_pretrained_multimnist(tmp_path / "nowhere")
 
 
 def test_two_colour_inks_each_digit_in_its_colour_and_both_dark():

@@ -1,4 +1,4 @@
-"""capsnet_lib.plotting.plot_routing_2d: chapter 3's routing of 2-D predictions."""
+"""capsnet_lib.plotting_routing.plot_routing_2d: chapter 3's routing of 2-D predictions."""
 
 import matplotlib
 
@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from matplotlib.text import Annotation  # noqa: E402
 
-from capsnet_lib.plotting import plot_routing_2d  # noqa: E402
+from capsnet_lib.plotting_routing import plot_routing_2d  # noqa: E402
 
 ROUNDS, CHILDREN, PARENTS = 3, 4, 2
 

@@ -9,7 +9,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 
-from capsnet_lib.plotting import plot_agreement_parts, plot_prediction_blocks  # noqa: E402
+from capsnet_lib.plotting_routing import plot_agreement_parts, plot_prediction_blocks  # noqa: E402
 
 
 def blocks(fig, gid):

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from capsnet_lib.multimnist import (
+from capsnet_lib.multimnist import load_multimnist
+from capsnet_lib.multimnist_model import (
     META_NAME,
     WEIGHTS_NAME,
     MultiMnistCapsNet,
     evaluate_pairs,
-    load_multimnist,
     load_pretrained_multimnist,
 )
 from capsnet_lib.plotting import read_log

@@ -10,16 +10,17 @@ from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, scal
 def _three_digit_measurement(refs) -> str:
     """The outcome 10.1 asks for, measured here with the shipped MultiMNIST network."""
     from capsnet_lib import multimnist as mm
+    from capsnet_lib import multimnist_model as mmnet
 
-    model = mm.load_pretrained_multimnist()
+    model = mmnet.load_pretrained_multimnist()
     pairs = mm.load_multimnist("test", limit=200)
     canvases, classes = mm.three_digit_canvases(pairs, refs.mnist.x_test, refs.mnist.y_test)
-    counts = mm.three_digit_outcomes(model.predict(canvases, verbose=0), classes)
+    counts = mmnet.three_digit_outcomes(model.predict(canvases, verbose=0), classes)
     return max(counts, key=counts.get)
 
 
 def _judge_10_1(answers, inputs, refs) -> None:
-    from capsnet_lib.multimnist import THREE_DIGIT_OUTCOMES
+    from capsnet_lib.multimnist_model import THREE_DIGIT_OUTCOMES
 
     answer = choice(answers["prediction"], THREE_DIGIT_OUTCOMES)
     measured = refs.once("10.1", lambda: _three_digit_measurement(refs))
