@@ -25,7 +25,11 @@ def check_images(images, image_shape: tuple[int, ...]) -> None:
     shape = tuple(images.shape)
     dtype = tf.as_dtype(images.dtype)
     if len(shape) != 1 + len(expected) or tuple(shape[1:]) != expected:
-        hint = " (add a channel axis: images[..., None])" if shape[1:] == expected[:2] else ""
+        hint = ""
+        if shape[1:] == expected[:2]:
+            hint = " (add a channel axis: images[..., None])"
+        elif shape == expected:
+            hint = " (one image? add a batch axis: image[None])"
         raise ValueError(
             f"CapsNet expects images shaped (batch, {', '.join(map(str, expected))}); "
             f"got {shape}{hint}"

@@ -76,6 +76,7 @@ def test_decoder_masked_by_label_in_training_by_prediction_otherwise():
     "images, error, match",
     [
         (np.zeros((2, 28, 28), np.float32), ValueError, r"channel axis"),
+        (np.zeros((28, 28, 1), np.float32), ValueError, r"one image\? add a batch axis"),
         (np.zeros((2, 32, 32, 1), np.float32), ValueError, r"\(batch, 28, 28, 1\)"),
         (np.zeros((2, 28, 28, 1), np.uint8), TypeError, r"float images"),
     ],
