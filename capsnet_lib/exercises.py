@@ -8,6 +8,8 @@ import textwrap
 from collections import Counter
 from collections.abc import Callable
 
+from capsnet_lib.explanations import EXPLANATIONS
+
 
 class ExerciseNotSolved(AssertionError):
     """Raised by a check cell when the exercise's answer is missing or wrong."""
@@ -22,9 +24,11 @@ def check(exercise: str, test: Callable[[], object], explain: str = "") -> None:
         explain: Why the answer is what it is, for predict-then-run exercises: printed
             after the success line, and added to the message of a wrong prediction (not
             to that of an unanswered one, so the stub does not give the answer away).
+            Without it, the exercise's text in :data:`capsnet_lib.explanations.EXPLANATIONS`.
 
     Introduced in chapter 1, input.
     """
+    explain = explain or EXPLANATIONS.get(exercise, "")
     try:
         test()
     except NotImplementedError:

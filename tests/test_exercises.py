@@ -1,9 +1,15 @@
 """capsnet_lib.exercises: the check runner and what the checks can ask of a solution's code."""
 
+import re
+
 import pytest
 import tensorflow as tf
 
 from capsnet_lib.exercises import ExerciseNotSolved, check, names_used, predicted
+from capsnet_lib.explanations import EXPLANATIONS
+from tests.test_chapter_conventions import CHAPTERS, code_cells, tags
+
+EXERCISE_CALLED = re.compile(r"""\bcheck\(\s*["'](\d+\.\d+)["']""")
 
 
 def one_einsum(u, w):
@@ -67,3 +73,21 @@ def test_the_run_note_says_mode_data_and_weights():
     full = run_note(False, "the 10,000 test digits", object()).data
     assert "full mode" in full and "trained briefly here" in full
     assert "none" in run_note(True, "8 digits").data
+
+
+def test_the_explanations_live_in_the_library_not_in_the_check_cells(capsys):
+    """A check cell sits right below its question: its source must not hold the answer."""
+    check("1.2", lambda: None)
+    assert capsys.readouterr().out.splitlines()[1] == EXPLANATIONS["1.2"]
+    for path in CHAPTERS:
+        for cell in code_cells(path):
+            if "check" in tags(cell):
+                assert "explain=" not in cell["source"], f"{path.name}: {cell['source'][-200:]}"
+    predict_exercises = {
+        number
+        for path in CHAPTERS
+        for cell in code_cells(path)
+        if "check" in tags(cell) and "predicted(" in cell["source"]
+        for number in EXERCISE_CALLED.findall(cell["source"])
+    }
+    assert predict_exercises <= EXPLANATIONS.keys(), "a predict-then-run check without its why"

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
 import carry_pieces  # noqa: E402
 
+from capsnet_lib.explanations import EXPLANATIONS  # noqa: E402
 from tests.test_chapter_conventions import CHAPTERS, cells, tags  # noqa: E402
+from tests.test_exercises import EXERCISE_CALLED  # noqa: E402
 
 # The names chapter 7 assembles, by the chapter that builds them.
 PIECES = {
@@ -164,8 +166,14 @@ def test_a_recap_with_three_self_check_questions_before_the_exercises(path):
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_each_chapter_has_a_predict_then_run_exercise(path):
     checks = [c["source"] for c in cells(path) if "check" in tags(c)]
-    predicting = [s for s in checks if "predicted(" in s and "explain=" in s]
-    assert predicting, f"{path.name}: no predict-then-run exercise (predicted(...), explain=...)"
+    explained = EXPLANATIONS.keys()
+    predicting = [
+        s for s in checks if "predicted(" in s and set(EXERCISE_CALLED.findall(s)) & explained
+    ]
+    assert predicting, (
+        f"{path.name}: no predict-then-run exercise (predicted(...), its explanation in"
+        " capsnet_lib/explanations.py)"
+    )
     solutions = [c["source"] for c in cells(path) if "solution" in tags(c)]
     assert any(re.match(r"\s*prediction\w* = None", s) for s in solutions), (
         f"{path.name}: a prediction starts as `prediction = None`, outside the solution markers"

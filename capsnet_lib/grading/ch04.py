@@ -43,13 +43,13 @@ def _judge_4_2(answers, inputs, refs) -> None:
     answer = choice(answers["prediction"], ("A", "B", "same"))
     target = np.eye(10)[[3]]
     a = np.full((1, 10), 0.1)
-    a[0, 3] = 0.5
+    a[0, 3] = 0.7
     b = np.full((1, 10), 0.1)
-    b[0, 3], b[0, 8] = 0.9, 0.5
+    b[0, 3], b[0, 8] = 0.9, 0.4
     cost = {"A": margin(target, a)[0], "B": margin(target, b)[0]}
     measured = "same" if abs(cost["A"] - cost["B"]) < 1e-6 else max(cost, key=cost.get)
     if answer != measured:
-        raise Wrong(f"predicted {answer!r}; A costs {cost['A']:.2f}, B costs {cost['B']:.2f}")
+        raise Wrong(f"predicted {answer!r}; A costs {cost['A']:.3f}, B costs {cost['B']:.3f}")
 
 
 _MULTI = """
