@@ -1,15 +1,11 @@
 """capsnet_lib.exercises: the check runner and what the checks can ask of a solution's code."""
 
-import re
-
 import pytest
 import tensorflow as tf
 
 from capsnet_lib.exercises import ExerciseNotSolved, check, names_used, predicted
 from capsnet_lib.explanations import EXPLANATIONS
-from tests.test_chapter_conventions import CHAPTERS, code_cells, tags
-
-EXERCISE_CALLED = re.compile(r"""\bcheck\(\s*["'](\d+\.\d+)["']""")
+from tests.test_chapter_conventions import CHAPTERS, CHECK_CALL, code_cells, tags
 
 
 def one_einsum(u, w):
@@ -88,6 +84,6 @@ def test_the_explanations_live_in_the_library_not_in_the_check_cells(capsys):
         for path in CHAPTERS
         for cell in code_cells(path)
         if "check" in tags(cell) and "predicted(" in cell["source"]
-        for number in EXERCISE_CALLED.findall(cell["source"])
+        for number in CHECK_CALL.findall(cell["source"])
     }
     assert predict_exercises <= EXPLANATIONS.keys(), "a predict-then-run check without its why"

@@ -21,8 +21,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 import carry_pieces  # noqa: E402
 
 from capsnet_lib.explanations import EXPLANATIONS  # noqa: E402
-from tests.test_chapter_conventions import CHAPTERS, cells, tags  # noqa: E402
-from tests.test_exercises import EXERCISE_CALLED  # noqa: E402
+from tests.test_chapter_conventions import CHAPTERS, CHECK_CALL, cells, tags  # noqa: E402
 
 # The names chapter 7 assembles, by the chapter that builds them.
 PIECES = {
@@ -167,9 +166,7 @@ def test_a_recap_with_three_self_check_questions_before_the_exercises(path):
 def test_each_chapter_has_a_predict_then_run_exercise(path):
     checks = [c["source"] for c in cells(path) if "check" in tags(c)]
     explained = EXPLANATIONS.keys()
-    predicting = [
-        s for s in checks if "predicted(" in s and set(EXERCISE_CALLED.findall(s)) & explained
-    ]
+    predicting = [s for s in checks if "predicted(" in s and set(CHECK_CALL.findall(s)) & explained]
     assert predicting, (
         f"{path.name}: no predict-then-run exercise (predicted(...), its explanation in"
         " capsnet_lib/explanations.py)"

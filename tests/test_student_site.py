@@ -18,6 +18,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import nbformat
 import pytest
 
+from tests.test_chapter_conventions import CHECK_CALL
 from tests.test_site import (  # noqa: F401 (browser: a fixture, used by its name)
     ALLOWED_CONSOLE_ERRORS,
     ASSET_DIRS,
@@ -42,7 +43,6 @@ from student_edition import student_edition  # noqa: E402
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
 SOLUTION_TITLE = "Solution to Exercise"
 STUB = "raise NotImplementedError"
-CHECK_CALL = re.compile(r"""check\(\s*["'](\d+\.\d+)["']""")
 # a line of solution prose is compared with the page's text only where no markup would change
 # it (roles, math, links, directives); shorter lines could occur anywhere
 MARKUP = re.compile(r"[{}$\[\]<>|]|^\s*(:|```|#)")
