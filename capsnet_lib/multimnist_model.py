@@ -145,20 +145,18 @@ def load_pretrained_multimnist(directory=None, **settings) -> MultiMnistCapsNet:
     """
     from pathlib import Path
 
-    from capsnet_lib.pretrained import WEIGHTS_DIR, assign_by_key, read_checked
+    from capsnet_lib.pretrained import WEIGHTS_DIR, load_shipped_capsnet
 
     directory = Path(directory) if directory is not None else WEIGHTS_DIR
     path, meta_path = directory / WEIGHTS_NAME, directory / META_NAME
-    meta, arrays = read_checked(
+    model, meta = load_shipped_capsnet(
+        MultiMnistCapsNet,
         path,
         meta_path,
-        required=("sha256", "config"),
+        settings,
         not_found=f"MultiMNIST weights not found: expected {path} and {meta_path}",
         not_ours="it is not the record of this library's MultiMNIST weights",
     )
-    model = MultiMnistCapsNet(**{**meta["config"], "precision": "float32", **settings})
-    assign_by_key(model, arrays, path)
-    model.compile(optimizer="adam")
     model.record = {k: v for k, v in meta.items() if k not in ("config", "sha256")}
     model.pretrained_facts = {  # what a page says about the network it shows (cl.page)
         "test_accuracy": meta.get("test_accuracy_float16"),

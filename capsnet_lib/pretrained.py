@@ -91,18 +91,15 @@ def load_pretrained(directory: str | Path = WEIGHTS_DIR, **settings):
 
     directory = Path(directory)
     path, meta_path = directory / WEIGHTS_NAME, directory / META_NAME
-    meta, arrays = read_checked(
+    model, meta = load_shipped_capsnet(
+        CapsNet,
         path,
         meta_path,
-        required=("sha256", "config"),
+        settings,
         not_found=f"pretrained weights not found: expected {path} and {meta_path}",
         not_ours="it is not the metadata of this library's pretrained weights "
         "(re-export them with tools/export_weights.py)",
     )
-    # Trained with bfloat16 convolutions or not, inference runs in float32 unless asked.
-    model = CapsNet(**{**meta["config"], "precision": "float32", **settings})
-    assign_by_key(model, arrays, path)
-    model.compile(optimizer="adam")
     # What the pages say about the network they show (capsnet_lib.page.run_note).
     model.pretrained_facts = {
         "test_accuracy": meta.get("test_accuracy_float16", meta.get("test_accuracy")),
@@ -110,6 +107,22 @@ def load_pretrained(directory: str | Path = WEIGHTS_DIR, **settings):
         "epochs_trained": meta.get("epochs_trained"),
     }
     return model
+
+
+def load_shipped_capsnet(
+    model_class, path: Path, meta_path: Path, settings: dict, not_found: str, not_ours: str
+):
+    """A compiled ``model_class`` (a CapsNet) built from the record's ``config`` and given the
+    weights :func:`read_checked` reads; ``settings`` override the config. Returns
+    ``(model, meta)``."""
+    meta, arrays = read_checked(
+        path, meta_path, required=("sha256", "config"), not_found=not_found, not_ours=not_ours
+    )
+    # Trained with bfloat16 convolutions or not, inference runs in float32 unless asked.
+    model = model_class(**{**meta["config"], "precision": "float32", **settings})
+    assign_by_key(model, arrays, path)
+    model.compile(optimizer="adam")
+    return model, meta
 
 
 def read_checked(
