@@ -17,6 +17,7 @@ from capsnet_lib import (  # noqa: E402
     plotting_routing,
     precision,
     pretrained,
+    recorded,
     training,
 )
 from capsnet_lib.baseline import load_baseline  # noqa: E402
@@ -26,6 +27,7 @@ from capsnet_lib.losses import margin_loss, reconstruction_loss  # noqa: E402
 from capsnet_lib.model import CapsNet, CapsNetConfig  # noqa: E402
 from capsnet_lib.ops import safe_norm, squash  # noqa: E402
 from capsnet_lib.pretrained import load_pretrained, load_pretrained_or_train  # noqa: E402
+from capsnet_lib.recorded import load_recorded  # noqa: E402
 from capsnet_lib.routing import predict_vectors, routing_by_agreement  # noqa: E402
 
 __version__ = "0.1.0"
@@ -41,6 +43,7 @@ __all__ = [
     "load_mnist",
     "load_pretrained",
     "load_pretrained_or_train",
+    "load_recorded",
     "make_dataset",
     "margin_loss",
     "affine",
@@ -50,6 +53,7 @@ __all__ = [
     "plotting_routing",
     "precision",
     "pretrained",
+    "recorded",
     "training",
     "predict_vectors",
     "reconstruction_loss",
