@@ -12,7 +12,7 @@ export CAPSNET_QUICK ?= 1
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: grade-all node-deps setup setup-oldest test lint unit notebooks notebooks-oldest book book-test site-test mathjax student student-test publish format clean pdf pdf-test student-book student-book-test lab
+.PHONY: grade-all node-deps setup setup-oldest test lint unit notebooks notebooks-oldest wheel book book-test site-test mathjax student student-test publish format clean pdf pdf-test student-book student-book-test lab
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,12 +48,38 @@ grade-all: setup
 
 ## notebooks: every chapter under nbval; tests/conftest.py records what each code cell printed or
 ## raised in _build/executed/, which student-test then uses instead of running the chapter again
+## (tests/native_logs.py fails a cell whose output holds a line of TensorFlow's native log)
 notebooks: setup
-	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider -p tests.conftest
+	$(BIN)/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider -p tests.conftest -p tests.native_logs
 
-## notebooks-oldest: every chapter under nbval on the oldest TensorFlow/Keras allowed
-notebooks-oldest: setup-oldest
-	$(OLDEST)/bin/python -m pytest --nbval-lax --nbval-current-env notebooks -p no:cacheprovider
+## wheel: the library as `pip install git+...` builds it for a Colab reader, into dist/wheel/,
+## from a clean copy of its sources (setuptools would reuse a build/ folder left in the checkout)
+WHEEL_DIR := dist/wheel
+WHEEL_SOURCE := _build/wheel-source
+wheel: setup
+	rm -rf $(WHEEL_DIR) $(WHEEL_SOURCE)
+	mkdir -p $(WHEEL_DIR) $(WHEEL_SOURCE)
+	cp -R capsnet_lib pyproject.toml README.md $(WHEEL_SOURCE)/
+	find $(WHEEL_SOURCE) -name __pycache__ -prune -exec rm -rf {} +
+	$(BIN)/python -m pip wheel -q --no-deps -w $(WHEEL_DIR) $(WHEEL_SOURCE)
+
+## notebooks-oldest: every chapter as a Colab reader meets it, on the oldest TensorFlow/Keras
+## allowed: the library installed from the wheel (not the checkout), each notebook alone in an
+## empty folder outside the checkout, nothing fetched but MNIST (CAPSNET_DATA_DIR offline), and
+## no native log line in any output (tests/native_logs.py, copied in as the folder's conftest)
+notebooks-oldest: setup-oldest wheel
+	$(OLDEST)/bin/python -m pip install -q --no-deps --force-reinstall $(WHEEL_DIR)/capsnet_lib-*.whl
+	@alone=$$(mktemp -d -t capsnets-alone-XXXXXX); \
+	for nb in notebooks/[0-9][0-9]_*.ipynb; do \
+	  mkdir "$$alone/$$(basename $$nb .ipynb)" && cp $$nb "$$alone/$$(basename $$nb .ipynb)/"; \
+	done; \
+	cp tests/native_logs.py "$$alone/conftest.py"; \
+	echo "chapters alone in $$alone, from the installed wheel"; \
+	cd "$$alone" && "$(CURDIR)/$(OLDEST)/bin/python" -c "import capsnet_lib, pathlib; \
+	  where = pathlib.Path(capsnet_lib.__file__); \
+	  assert 'site-packages' in where.parts, f'capsnet_lib from {where}, not the wheel'" && \
+	"$(CURDIR)/$(OLDEST)/bin/python" -m pytest --nbval-lax --nbval-current-env -p no:cacheprovider .; \
+	status=$$?; rm -rf "$$alone"; exit $$status
 
 ## book: build the site into _build/html (notebooks executed in quick mode, cached), then the
 ## whole book as one PDF: the one-page build printed by Chromium to _build/pdf/capsnets-book.pdf,

@@ -43,9 +43,26 @@ def native_stderr_silenced() -> Iterator[None]:
 
 
 def start_tensorflow_quietly() -> None:
-    """Import TensorFlow and start its runtime with its native start-up lines silenced."""
+    """Import TensorFlow and start its runtime with its native start-up lines silenced.
+
+    Besides the import and device discovery, this compiles one tiny function with XLA: some
+    releases (TensorFlow 2.19) log four lines through absl at the first XLA compile of a
+    process, whatever ``TF_CPP_MIN_LOG_LEVEL`` says (absl's "All log messages before
+    absl::InitializeLog()", the XLA service and its device, "Compiled cluster using XLA!").
+    They come once per process, so they come here, silenced, rather than in the middle of a
+    chapter when routing is first compiled.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with native_stderr_silenced():
         import tensorflow as tf
 
         tf.config.list_logical_devices()  # device discovery: the CUDA probing lines
+        _first_xla_compile(tf)
+
+
+def _first_xla_compile(tf) -> None:
+    """Compile and run a one-op function with XLA (the once-per-process log lines)."""
+    try:
+        tf.function(lambda x: x + 1.0, jit_compile=True)(tf.zeros((1,)))
+    except Exception:  # no XLA on this build or device: nothing to silence
+        pass
