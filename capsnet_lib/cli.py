@@ -50,6 +50,12 @@ def shift(text: str) -> int:
     return _number_in_range(text, int, lambda v: 0 <= v <= 13, "a whole number of pixels, 0 to 13")
 
 
+def seed_value(text: str) -> int:
+    """argparse type: a seed, a whole number from 0 to 2**32 - 1."""
+    top = 2**32 - 1
+    return _number_in_range(text, int, lambda v: 0 <= v <= top, f"a whole number from 0 to {top}")
+
+
 def fraction(text: str) -> float:
     """argparse type: a number strictly between 0 and 1 (a share of the images)."""
     return _number_in_range(text, float, lambda v: 0 < v < 1, "a number between 0 and 1")
@@ -76,7 +82,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="constant learning rate (default: x0.96 / 2000 steps)",
     )
-    train.add_argument("--max-shift", type=shift, default=2, help="random shift in pixels")
+    train.add_argument(
+        "--max-shift",
+        type=shift,
+        help="random shift in pixels (default 2; not for --task multimnist, whose digits move "
+        "up to 4 pixels from the centre)",
+    )
     train.add_argument("--reconstruction-weight", type=non_negative_float, default=0.0005)
     train.add_argument(
         "--decay-steps", type=positive_int, default=2000, help="steps per decay (default 2000)"
@@ -108,7 +119,10 @@ def build_parser() -> argparse.ArgumentParser:
         "or folder (the default with --data-dir)",
     )
     train.add_argument(
-        "--data-dir", help="train on a folder of your images: one subfolder of images per class"
+        "--data-dir",
+        help="train on a folder of your images: one subfolder per class (its name is the "
+        "class's) of PNG, JPEG, BMP, GIF, TIFF or WebP pictures at any depth; system and "
+        "hidden files (._*, .DS_Store, Thumbs.db) are skipped; keep --out outside it",
     )
     train.add_argument(
         "--image-size",
@@ -125,7 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=fraction,
         help="share of each class of --data-dir held out for validation (default: 0.2)",
     )
-    train.add_argument("--seed", type=int, default=None)
+    train.add_argument(
+        "--keep-split",
+        action="store_true",
+        help="resume on a --data-dir that changed since the run started (a resume is refused "
+        "otherwise, saying what changed): validate on the run's validation images still "
+        "there, train on all the others",
+    )
+    train.add_argument("--seed", type=seed_value, default=None, help="0 to 2**32 - 1")
     train.add_argument(
         "--overwrite",
         action="store_true",
@@ -133,7 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     evaluate = commands.add_parser(
-        "evaluate", help="test accuracy on the MNIST test images, or on a folder (--data-dir)"
+        "evaluate",
+        help="test accuracy on the MNIST test images (a MultiMNIST run: on the MultiMNIST test "
+        "pairs, both digits right), or on a folder (--data-dir)",
     )
     evaluate.add_argument(
         "--data-dir", help="a folder of images, one subfolder per class of the network"
@@ -148,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--batch-size", type=positive_int, default=250)
     evaluate.add_argument(
-        "--routing-iterations", type=positive_int, help="for a .weights.h5 without config.json"
+        "--routing-iterations",
+        type=positive_int,
+        help="with --weights FILE.weights.h5 or a training folder: the rounds to route with",
     )
 
     predict = commands.add_parser(
@@ -168,6 +193,11 @@ def run_train(args: argparse.Namespace) -> None:
     from capsnet_lib.precision import resolve_precision
     from capsnet_lib.training import train
 
+    if args.task == "multimnist" and args.max_shift is not None:
+        raise ValueError(
+            "--max-shift: not for --task multimnist, whose digits move up to 4 pixels from "
+            "the centre (the paper's): leave it out"
+        )
     chosen, reason = resolve_precision(args.precision)
     print(f"precision: {chosen} ({reason})", flush=True)
     _, history = train(
@@ -178,7 +208,7 @@ def run_train(args: argparse.Namespace) -> None:
         limit=args.limit,
         learning_rate=args.learning_rate,
         decay=not args.no_decay,
-        max_shift=args.max_shift,
+        max_shift=2 if args.max_shift is None else args.max_shift,
         seed=args.seed,
         reconstruction_weight=args.reconstruction_weight,
         precision=args.precision,  # recorded as asked ("auto"), so a resume matches it
@@ -192,6 +222,7 @@ def run_train(args: argparse.Namespace) -> None:
         image_size=args.image_size,
         color_mode=args.color,
         validation_split=args.validation_split,
+        keep_split=args.keep_split,
     )
     if history:
         last = history[-1]
@@ -201,16 +232,29 @@ def run_train(args: argparse.Namespace) -> None:
 def run_evaluate(args: argparse.Namespace) -> None:
     """Handle ``evaluate``: print ``test accuracy: 0.XXXX``."""
     from capsnet_lib.data import load_mnist
+    from capsnet_lib.image_predictions import check_mnist_network, run_settings
     from capsnet_lib.pretrained import load_pretrained
     from capsnet_lib.training import load_trained
 
+    if args.routing_iterations is not None and (
+        not args.weights or str(args.weights).endswith(".keras")
+    ):
+        raise ValueError(
+            "--routing-iterations: only with --weights FILE.weights.h5 or a training folder "
+            "(a .keras file and the shipped weights keep their own)"
+        )
     if args.weights:
         model = load_trained(args.weights, args.routing_iterations)
     else:
         model = load_pretrained()
+    recorded = run_settings(args.weights)
+    if recorded.get("task") == "multimnist" or tuple(model.config.image_shape) == (36, 36, 1):
+        print_multimnist_accuracy(model, args)
+        return
     if args.data_dir:
         print_folder_accuracy(model, args)
         return
+    check_mnist_network(model, args.weights, recorded)
     if getattr(model, "optimizer", None) is None:
         model.compile(optimizer="adam")
     mnist = load_mnist(limit=args.limit)
@@ -218,6 +262,24 @@ def run_evaluate(args: argparse.Namespace) -> None:
         mnist.x_test, mnist.y_test, batch_size=args.batch_size, verbose=0, return_dict=True
     )
     print(f"test accuracy: {results['accuracy']:.4f}")
+
+
+def print_multimnist_accuracy(model, args: argparse.Namespace) -> None:
+    """``evaluate`` of a MultiMNIST network: both digits right on the MultiMNIST test pairs."""
+    from capsnet_lib.multimnist import load_multimnist
+    from capsnet_lib.multimnist_model import evaluate_pairs
+
+    if args.data_dir:
+        raise ValueError(
+            f"{args.weights} is a MultiMNIST network (36x36 canvases of two digits), not one "
+            "for a folder of images: evaluate it without --data-dir, on the MultiMNIST test pairs"
+        )
+    pairs = load_multimnist("test", limit=args.limit)
+    found = evaluate_pairs(model, pairs, args.batch_size)
+    print(
+        f"test accuracy: {found['both_right'].mean():.4f} ({len(pairs):,} MultiMNIST test "
+        "pairs, both digits right)"
+    )
 
 
 def print_folder_accuracy(model, args: argparse.Namespace) -> None:
