@@ -111,7 +111,9 @@ def _check_seed(seed) -> None:
         raise ValueError(f"seed must be a whole number, 0 or more; got {seed!r}")
 
 
-def make_pairs(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> MultiMnist:
+def make_pairs(
+    images: np.ndarray, labels: np.ndarray, seed: int = 0, limit: int | None = None
+) -> MultiMnist:
     """One MultiMNIST pair per image: each image with a random partner of another class.
 
     Args:
@@ -120,6 +122,7 @@ def make_pairs(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> MultiMn
             axis, are refused with what to do.
         labels: Their classes ``(n,)``, every class present.
         seed: Chooses the partners and the shifts; the same seed, the same pairs.
+        limit: Make the first ``limit`` pairs only (the same pairs, sooner).
 
     Returns:
         A :class:`MultiMnist` of ``n`` pairs, image ``i`` first in pair ``i``.
@@ -128,11 +131,15 @@ def make_pairs(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> MultiMn
     """
     images, labels = check_digits(images, labels)
     _check_seed(seed)
+    check_count(limit, "limit")
     by_class, counts = _class_table(labels)
     base = tf.range(len(labels), dtype=tf.int64)
     pixels = tf.constant(_as_uint8(images))
     partner, offsets = _draw_pairs(base, tf.constant(labels), by_class, counts, [seed, 0])
-    canvases, pair_labels, digits = _compose(pixels, tf.constant(labels), base, partner, offsets)
+    kept = slice(0, limit)  # every partner is drawn; only the first pairs are drawn on canvases
+    canvases, pair_labels, digits = _compose(
+        pixels, tf.constant(labels), base[kept], partner[kept], offsets[kept]
+    )
     return MultiMnist(canvases.numpy(), pair_labels.numpy(), digits.numpy())
 
 
@@ -162,10 +169,7 @@ def load_multimnist(
         "train": (mnist.x_train, mnist.y_train),
     }[split]
     default_seed = SPLIT_SEEDS[split]
-    pairs = make_pairs(images, labels, default_seed if seed is None else seed)
-    if limit is not None:
-        pairs = MultiMnist(pairs.canvases[:limit], pairs.labels[:limit], pairs.digits[:limit])
-    return pairs
+    return make_pairs(images, labels, default_seed if seed is None else seed, limit)
 
 
 def pairs_dataset(pairs: MultiMnist, batch_size: int = 128) -> tf.data.Dataset:

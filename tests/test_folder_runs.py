@@ -10,10 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from capsnet_lib import cli, training
-from capsnet_lib.folder_runs import FolderRun, describe_changes
+from capsnet_lib import cli, tasks, training
 from capsnet_lib.scale import architecture_of
-from capsnet_lib.tasks import folder_settings
 
 TINY = {"batch_size": 4, "routing_iterations": 1, "seed": 0, "verbose": 0}
 
@@ -86,19 +84,23 @@ def test_renamed_and_replaced_pictures_are_changes_too(one_epoch, tmp_path):
     assert "1 renamed (cat/0.png -> cat/zero.png); 1 replaced by other content (dog/1.png)" in str(
         error.value
     )
+    from capsnet_lib.folder_runs import describe_changes
+
     assert describe_changes({"files": {"a": "1"}}, {"files": {"a": "1"}}) == (
         "the same files, recorded otherwise"
     )
 
 
 def test_keep_split_goes_on_validating_on_the_runs_validation_images(one_epoch, tmp_path, capsys):
+    from capsnet_lib.folder_runs import FolderRun
+
     with copy_of(one_epoch, tmp_path) as (run, data):
         recorded = json.loads((run / "settings.json").read_text())["images"]["validation"]
         removed = recorded[0]
         (data / removed).unlink()
         add(data, "dog/a.png", "dog/b.png", "dog/c.png")
         run_there = FolderRun(run, batch_size=4, routing_iterations=1, keep_split=True)
-        folder, settings = folder_settings(data, None, None, None, run_there)
+        folder, settings = tasks.folder_settings(data, None, None, None, run_there)
         train, valid = folder.split
         names = folder.names
         assert sorted(names[i] for i in valid) == sorted(set(recorded) - {removed})
@@ -148,15 +150,17 @@ def test_phone_photos_too_large_to_train_on_are_refused_at_once(tmp_path):
     suggested = re.search(r"give --image-size (\d+) (\d+)", message)
     assert suggested, message
     assert not (tmp_path / "run" / "settings.json").exists()
+    from capsnet_lib.folder_runs import FolderRun
+
     budget = 2 * 2**30
     with pytest.raises(ValueError, match=r"more than the 2\.0 GiB a run may use here") as error:
-        folder_settings(data, None, None, None, FolderRun(batch_size=4, memory=budget))
+        tasks.folder_settings(data, None, None, None, FolderRun(batch_size=4, memory=budget))
     height, width = map(int, re.search(r"--image-size (\d+) (\d+)", str(error.value)).groups())
     assert abs(height / width - 0.75) < 0.02  # the photos' shape kept
     fits = architecture_of((height, width, 3), 2, 4, routing_iterations=3)
     larger = architecture_of((height + 8, width + 8, 3), 2, 4, routing_iterations=3)
     assert fits.training_bytes <= budget < larger.training_bytes
-    folder, _ = folder_settings(
+    folder, _ = tasks.folder_settings(
         data, (height, width), None, None, FolderRun(batch_size=4, memory=budget)
     )
     assert folder.image_size == (height, width)

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import capsnet_lib as cl
 from capsnet_lib import cli, training
-from capsnet_lib.image_folder import scan_image_folder
+from capsnet_lib.image_folder import read_image, scan_image_folder
 from capsnet_lib.image_predictions import evaluate_folder, image_files, predict_files
-from capsnet_lib.pictures import read_image
 
 
 def pngs(root, classes, size=(24, 24), n=3):
@@ -167,7 +167,7 @@ def test_class_names_from_macos_are_compared_composed(tmp_path):
 
     names = ["café", "caff"]  # NFC: 'café' sorts after 'caff'; NFD ('cafe' + accent) before
     keras.utils.set_random_seed(0)
-    model = training.CapsNet(image_shape=(24, 24, 3), num_classes=2, routing_iterations=1)
+    model = cl.CapsNet(image_shape=(24, 24, 3), num_classes=2, routing_iterations=1)
     decomposed = pngs(tmp_path / "mac", [unicodedata.normalize("NFD", n) for n in names])
     folder = scan_image_folder(decomposed)
     assert folder.class_names == ["caff", "café"]  # the order of the composed names
@@ -197,7 +197,7 @@ def test_predict_and_evaluate_refuse_bad_counts_and_empty_lists(tmp_path):
     import keras
 
     keras.utils.set_random_seed(0)
-    model = training.CapsNet(image_shape=(24, 24, 3), num_classes=2, routing_iterations=1)
+    model = cl.CapsNet(image_shape=(24, 24, 3), num_classes=2, routing_iterations=1)
     root = pngs(tmp_path / "data", ["cat", "dog"])
     for limit in (-3, 0, 2.5):
         with pytest.raises(ValueError, match=r"limit must be a whole number, 1 or more"):
