@@ -6,6 +6,7 @@ import argparse
 import math
 import sys
 
+from capsnet_lib.cli_use import run_evaluate, run_predict
 from capsnet_lib.grading import add_grade_command, run_grade
 from capsnet_lib.precision import PRECISIONS
 from capsnet_lib.tasks import TASKS
@@ -177,7 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     predict = commands.add_parser(
-        "predict", help="the class of an image file, or of each image in a folder"
+        "predict",
+        help="the class of an image file, or of each image in a folder (a MultiMNIST "
+        "network: its two digits)",
     )
     predict.add_argument("path", help="an image file, or a folder of images (any depth)")
     predict.add_argument(
@@ -227,87 +230,6 @@ def run_train(args: argparse.Namespace) -> None:
     if history:
         last = history[-1]
         print(f"epoch {last['epoch']}: val_accuracy {last.get('val_accuracy', float('nan')):.4f}")
-
-
-def run_evaluate(args: argparse.Namespace) -> None:
-    """Handle ``evaluate``: print ``test accuracy: 0.XXXX``."""
-    from capsnet_lib.data import load_mnist
-    from capsnet_lib.image_predictions import check_mnist_network, run_settings
-    from capsnet_lib.pretrained import load_pretrained
-    from capsnet_lib.training import load_trained
-
-    if args.routing_iterations is not None and (
-        not args.weights or str(args.weights).endswith(".keras")
-    ):
-        raise ValueError(
-            "--routing-iterations: only with --weights FILE.weights.h5 or a training folder "
-            "(a .keras file and the shipped weights keep their own)"
-        )
-    if args.weights:
-        model = load_trained(args.weights, args.routing_iterations)
-    else:
-        model = load_pretrained()
-    recorded = run_settings(args.weights)
-    if recorded.get("task") == "multimnist" or tuple(model.config.image_shape) == (36, 36, 1):
-        print_multimnist_accuracy(model, args)
-        return
-    if args.data_dir:
-        print_folder_accuracy(model, args)
-        return
-    check_mnist_network(model, args.weights, recorded)
-    if getattr(model, "optimizer", None) is None:
-        model.compile(optimizer="adam")
-    mnist = load_mnist(limit=args.limit)
-    results = model.evaluate(
-        mnist.x_test, mnist.y_test, batch_size=args.batch_size, verbose=0, return_dict=True
-    )
-    print(f"test accuracy: {results['accuracy']:.4f}")
-
-
-def print_multimnist_accuracy(model, args: argparse.Namespace) -> None:
-    """``evaluate`` of a MultiMNIST network: both digits right on the MultiMNIST test pairs."""
-    from capsnet_lib.multimnist import load_multimnist
-    from capsnet_lib.multimnist_model import evaluate_pairs
-
-    if args.data_dir:
-        raise ValueError(
-            f"{args.weights} is a MultiMNIST network (36x36 canvases of two digits), not one "
-            "for a folder of images: evaluate it without --data-dir, on the MultiMNIST test pairs"
-        )
-    pairs = load_multimnist("test", limit=args.limit)
-    found = evaluate_pairs(model, pairs, args.batch_size)
-    print(
-        f"test accuracy: {found['both_right'].mean():.4f} ({len(pairs):,} MultiMNIST test "
-        "pairs, both digits right)"
-    )
-
-
-def print_folder_accuracy(model, args: argparse.Namespace) -> None:
-    """``evaluate --data-dir``: accuracy on a folder, then each class's, by the run's names."""
-    from capsnet_lib.image_predictions import evaluate_folder, run_class_names
-
-    names = run_class_names(args.weights, model.config.num_classes)
-    found = evaluate_folder(model, args.data_dir, names, args.batch_size, args.limit)
-    print(f"accuracy on {args.data_dir} ({found['images']} images): {found['accuracy']:.4f}")
-    for name, (right, count) in found["per_class"].items():
-        print(f"  {name}: {right / count:.4f} ({right}/{count})")
-
-
-def run_predict(args: argparse.Namespace) -> None:
-    """Handle ``predict``: ``file: class_name (length 0.93)`` for each image."""
-    from pathlib import Path
-
-    from capsnet_lib.image_predictions import image_files, predict_files, run_class_names
-    from capsnet_lib.pretrained import load_pretrained
-    from capsnet_lib.training import load_trained
-
-    files = image_files(args.path)  # a wrong path is named before a model loads
-    model = load_trained(args.weights) if args.weights else load_pretrained()
-    names = run_class_names(args.weights, model.config.num_classes)
-    root = Path(args.path)
-    for file, name, length in predict_files(model, files, names, args.batch_size):
-        shown = file.relative_to(root) if root.is_dir() else file
-        print(f"{shown}: {name} (length {length:.2f})")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,6 +29,7 @@ __all__ = [
     "evaluate_folder",
     "image_files",
     "predict_files",
+    "predict_two_files",
     "run_class_names",
     "run_settings",
 ]
@@ -107,16 +108,8 @@ def image_files(path: str | Path) -> list[Path]:
     return files
 
 
-def predict_files(
-    model, files: list[Path], class_names: list[str], batch_size: int = 64
-) -> list[tuple[Path, str, float]]:
-    """``(file, class name, length of its capsule)`` for each image file, resized for ``model``.
-
-    Every file is decoded before anything is predicted; a damaged one is a ``ValueError``
-    naming it.
-
-    Introduced in chapter 10, beyond one centred digit.
-    """
+def _checked_files(model, files, class_names, batch_size) -> list[Path]:
+    """``files`` as a list of paths (one path alone too), or a ``ValueError``."""
     if isinstance(files, str | Path):
         files = [Path(files)]
     files = [Path(f) for f in files]
@@ -128,13 +121,49 @@ def predict_files(
             f"{len(class_names)} class names for a network of {model.config.num_classes} "
             "classes: give one name per class (run_class_names(run folder, num_classes))"
         )
-    size, color_mode = _color_mode_of(model)
-    images = np.stack([read_image(f, size, color_mode) for f in files]).astype(np.float32) / 255
-    lengths = model.predict(images, batch_size=batch_size, verbose=0)  # (n, classes)
+    return files
+
+
+def predict_files(
+    model, files: list[Path], class_names: list[str], batch_size: int = 64
+) -> list[tuple[Path, str, float]]:
+    """``(file, class name, length of its capsule)`` for each image file, resized for ``model``.
+
+    Every file is decoded before anything is predicted; a damaged one is a ``ValueError``
+    naming it.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    files = _checked_files(model, files, class_names, batch_size)
+    lengths = _lengths_of(model, files, batch_size)  # (n, classes)
     best = lengths.argmax(axis=1)
     return [
         (f, class_names[k], float(lengths[i, k]))
         for i, (f, k) in enumerate(zip(files, best, strict=True))
+    ]
+
+
+def _lengths_of(model, files: list[Path], batch_size: int) -> np.ndarray:
+    """The class capsules' lengths ``(n, classes)`` for image files, resized for ``model``."""
+    size, color_mode = _color_mode_of(model)
+    images = np.stack([read_image(f, size, color_mode) for f in files]).astype(np.float32) / 255
+    return model.predict(images, batch_size=batch_size, verbose=0)
+
+
+def predict_two_files(
+    model, files: list[Path], class_names: list[str], batch_size: int = 64
+) -> list[tuple[Path, tuple[str, str], tuple[float, float]]]:
+    """``(file, two class names, their lengths)``: the two longest capsules of each image, for
+    a network that names two digits on a canvas (MultiMNIST), longest first.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    files = _checked_files(model, files, class_names, batch_size)
+    lengths = _lengths_of(model, files, batch_size)
+    top = np.argsort(-lengths, axis=1)[:, :2]
+    return [
+        (f, (class_names[a], class_names[b]), (float(row[a]), float(row[b])))
+        for f, (a, b), row in zip(files, top, lengths, strict=True)
     ]
 
 

@@ -3,8 +3,10 @@ images (chapter 10).
 
 A task names the network's class and gives the run its validation batches and each epoch's
 training batches; :func:`capsnet_lib.training.train` records it with the run's settings. The
-folder task also records the folder, the image size, the colour mode and the class names, and
-sizes the network for them.
+folder task also records the folder, the image size, the colour mode, the class names and its
+pictures (names, digests, the validation images: a resume on a changed folder is refused, or
+goes on with its split), sizes the network for them, and checks all of it before a network is
+built (:mod:`capsnet_lib.folder_runs`). Options a task does not use are refused, not recorded.
 """
 
 from __future__ import annotations

@@ -226,3 +226,30 @@ def test_train_multimnist_refuses_the_shift_it_does_not_use(tmp_path, capsys):
     with pytest.raises(ValueError, match=r"max_shift=7 \(--max-shift\): MultiMNIST does not use"):
         training.train(tmp_path / "p", 1, task="multimnist", max_shift=7, limit=100)
     assert not (tmp_path / "r").exists() and not (tmp_path / "p").exists()
+
+
+def test_init_weights_pretrained_starts_multimnist_from_its_shipped_weights():
+    from capsnet_lib.trained import initial_weights
+
+    # main took the MNIST weights (28x28) and refused them for the 36x36 network
+    start = initial_weights("pretrained", mmnet.MultiMnistCapsNet(xla_routing=False))
+    shipped = mmnet.load_pretrained_multimnist()
+    assert tuple(start.config.image_shape) == (36, 36, 1)
+    for a, b in zip(start.get_weights(), shipped.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_predict_with_a_multimnist_run_names_both_digits(multimnist_run, tmp_path, capsys):
+    from PIL import Image
+
+    from capsnet_lib import cli
+
+    pairs = mm.load_multimnist("test", limit=3)
+    for k, canvas in enumerate(pairs.canvases):
+        Image.fromarray(np.uint8(np.round(canvas[..., 0] * 255))).save(tmp_path / f"{k}.png")
+    assert cli.main(["predict", "--weights", str(multimnist_run), str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(
+        re.fullmatch(r"\d\.png: \d and \d \(lengths [01]\.\d\d, [01]\.\d\d\)", line)
+        for line in lines
+    ), lines
