@@ -201,6 +201,8 @@ def run_train(args: argparse.Namespace) -> None:
             "--max-shift: not for --task multimnist, whose digits move up to 4 pixels from "
             "the centre (the paper's): leave it out"
         )
+    if args.keep_split and not args.data_dir:
+        raise ValueError("--keep-split: only to resume a run on a folder of images (--data-dir)")
     chosen, reason = resolve_precision(args.precision)
     print(f"precision: {chosen} ({reason})", flush=True)
     _, history = train(

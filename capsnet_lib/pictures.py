@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import numbers
 import unicodedata
 from pathlib import Path
 
@@ -186,7 +187,12 @@ def read_picture(
     """``(pixels, digest)``: the picture as uint8 ``(height, width, channels)``, upright,
     converted and resized (bilinear), and a digest of the file's bytes."""
     mode, channels = check_color_mode(color_mode)
-    height, width = image_size
+    size = tuple(image_size)
+    if len(size) != 2 or any(not isinstance(v, numbers.Integral) or v < 1 for v in size):
+        raise ValueError(
+            f"image_size must be (height, width) in pixels, each 1 or more; got {size}"
+        )
+    height, width = size
     try:
         data = Path(path).read_bytes()
         with Image.open(io.BytesIO(data)) as image:

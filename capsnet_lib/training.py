@@ -164,6 +164,7 @@ def train(
         image_size=image_size,
         color_mode=color_mode,
         validation_split=validation_split,
+        keep_split=keep_split or None,
     )
     folder, folder_run = None, {}
     if task == "folder":

@@ -210,3 +210,30 @@ def test_predict_and_evaluate_refuse_bad_counts_and_empty_lists(tmp_path):
         predict_files(model, image_files(root), ["cat", "dog", "eel"])
     single = predict_files(model, root / "cat" / "0.png", ["cat", "dog"])  # one path, not a list
     assert len(single) == 1 and single[0][1] in ("cat", "dog")
+
+
+def test_the_example_folder_writers_refuse_bad_counts(tmp_path, monkeypatch):
+    import keras
+
+    from capsnet_lib.example_folders import write_arrays_as_folder, write_keras_dataset
+
+    images = np.zeros((6, 8, 8), np.uint8)
+    monkeypatch.setattr(
+        keras.datasets.mnist, "load_data", lambda: ((images, np.arange(6)), (None, None))
+    )
+    with pytest.raises(ValueError, match=r"limit must be a whole number, 1 or more"):
+        write_keras_dataset(tmp_path / "m", "mnist", limit=-5)  # main: all but the last 5
+    with pytest.raises(ValueError, match=r"labels must be from 0 to 1 \(one per class name\)"):
+        write_arrays_as_folder(tmp_path / "a", images, np.arange(6), ["a", "b"])
+    with pytest.raises(ValueError, match=r"class_names must be distinct folder names"):
+        write_arrays_as_folder(tmp_path / "a", images, np.zeros(6, int), ["a", "a"])
+    with pytest.raises(ValueError, match=r"image_size must be \(height, width\) in pixels"):
+        read_image(tmp_path / "any.png", (0, 8))
+
+
+def test_keep_split_without_a_folder_is_refused(tmp_path, capsys):
+    args = ["train", "--out", str(tmp_path / "run"), "--epochs", "1", "--keep-split"]
+    assert cli.main(args) == 1  # main: no such option; now refused in one line
+    assert "--keep-split: only to resume a run on a folder of images" in capsys.readouterr().err
+    with pytest.raises(ValueError, match=r"keep_split: only for a folder of images"):
+        training.train(tmp_path / "run", 1, keep_split=True)
