@@ -81,7 +81,10 @@ def list_pictures(folder: Path) -> tuple[list[Path], list[Path], list[Path]]:
             heic.append(path)
         else:
             skipped.append(path)
-    order = lambda p: normalized(p.relative_to(folder).as_posix())  # noqa: E731
+
+    def order(path: Path) -> tuple[str, ...]:  # as Path sorts, by part, on composed names
+        return tuple(normalized(part) for part in path.relative_to(folder).parts)
+
     return sorted(pictures, key=order), sorted(skipped, key=order), sorted(heic, key=order)
 
 
