@@ -98,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--init-weights",
-        help="start a new run from these weights ('pretrained': the shipped ones)",
+        help="start a new run from these weights ('pretrained': the shipped ones, MNIST's or "
+        "MultiMNIST's as --task)",
     )
     train.add_argument(
         "--precision",
@@ -130,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=positive_int,
         nargs=2,
         metavar=("H", "W"),
-        help="resize --data-dir's images to H x W pixels (default: their own size)",
+        help="resize --data-dir's images to H x W pixels (default: their own size); a size "
+        "too large for this machine's memory is refused at once, with one that fits",
     )
     train.add_argument(
         "--color", choices=["grayscale", "rgb"], help="read --data-dir's images as (default: rgb)"
