@@ -6,6 +6,7 @@ import argparse
 import math
 import sys
 
+from capsnet_lib.cli_use import run_evaluate, run_predict
 from capsnet_lib.grading import add_grade_command, run_grade
 from capsnet_lib.precision import PRECISIONS
 from capsnet_lib.tasks import TASKS
@@ -50,6 +51,12 @@ def shift(text: str) -> int:
     return _number_in_range(text, int, lambda v: 0 <= v <= 13, "a whole number of pixels, 0 to 13")
 
 
+def seed_value(text: str) -> int:
+    """argparse type: a seed, a whole number from 0 to 2**32 - 1."""
+    top = 2**32 - 1
+    return _number_in_range(text, int, lambda v: 0 <= v <= top, f"a whole number from 0 to {top}")
+
+
 def fraction(text: str) -> float:
     """argparse type: a number strictly between 0 and 1 (a share of the images)."""
     return _number_in_range(text, float, lambda v: 0 < v < 1, "a number between 0 and 1")
@@ -76,7 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="constant learning rate (default: x0.96 / 2000 steps)",
     )
-    train.add_argument("--max-shift", type=shift, default=2, help="random shift in pixels")
+    train.add_argument(
+        "--max-shift",
+        type=shift,
+        help="random shift in pixels (default 2; not for --task multimnist, whose digits move "
+        "up to 4 pixels from the centre)",
+    )
     train.add_argument("--reconstruction-weight", type=non_negative_float, default=0.0005)
     train.add_argument(
         "--decay-steps", type=positive_int, default=2000, help="steps per decay (default 2000)"
@@ -86,7 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument(
         "--init-weights",
-        help="start a new run from these weights ('pretrained': the shipped ones)",
+        help="start a new run from these weights ('pretrained': the shipped ones, MNIST's or "
+        "MultiMNIST's as --task)",
     )
     train.add_argument(
         "--precision",
@@ -108,14 +121,18 @@ def build_parser() -> argparse.ArgumentParser:
         "or folder (the default with --data-dir)",
     )
     train.add_argument(
-        "--data-dir", help="train on a folder of your images: one subfolder of images per class"
+        "--data-dir",
+        help="train on a folder of your images: one subfolder per class (its name is the "
+        "class's) of PNG, JPEG, BMP, GIF, TIFF or WebP pictures at any depth; system and "
+        "hidden files (._*, .DS_Store, Thumbs.db) are skipped; keep --out outside it",
     )
     train.add_argument(
         "--image-size",
         type=positive_int,
         nargs=2,
         metavar=("H", "W"),
-        help="resize --data-dir's images to H x W pixels (default: their own size)",
+        help="resize --data-dir's images to H x W pixels (default: their own size); a size "
+        "too large for this machine's memory is refused at once, with one that fits",
     )
     train.add_argument(
         "--color", choices=["grayscale", "rgb"], help="read --data-dir's images as (default: rgb)"
@@ -125,7 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=fraction,
         help="share of each class of --data-dir held out for validation (default: 0.2)",
     )
-    train.add_argument("--seed", type=int, default=None)
+    train.add_argument(
+        "--keep-split",
+        action="store_true",
+        help="resume on a --data-dir that changed since the run started (a resume is refused "
+        "otherwise, saying what changed): validate on the run's validation images still "
+        "there, train on all the others",
+    )
+    train.add_argument("--seed", type=seed_value, default=None, help="0 to 2**32 - 1")
     train.add_argument(
         "--overwrite",
         action="store_true",
@@ -133,7 +157,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     evaluate = commands.add_parser(
-        "evaluate", help="test accuracy on the MNIST test images, or on a folder (--data-dir)"
+        "evaluate",
+        help="test accuracy on the MNIST test images (a MultiMNIST run: on the MultiMNIST test "
+        "pairs, both digits right), or on a folder (--data-dir)",
     )
     evaluate.add_argument(
         "--data-dir", help="a folder of images, one subfolder per class of the network"
@@ -148,11 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     evaluate.add_argument("--batch-size", type=positive_int, default=250)
     evaluate.add_argument(
-        "--routing-iterations", type=positive_int, help="for a .weights.h5 without config.json"
+        "--routing-iterations",
+        type=positive_int,
+        help="with --weights FILE.weights.h5 or a training folder: the rounds to route with",
     )
 
     predict = commands.add_parser(
-        "predict", help="the class of an image file, or of each image in a folder"
+        "predict",
+        help="the class of an image file, or of each image in a folder (a MultiMNIST "
+        "network: its two digits)",
     )
     predict.add_argument("path", help="an image file, or a folder of images (any depth)")
     predict.add_argument(
@@ -168,6 +198,13 @@ def run_train(args: argparse.Namespace) -> None:
     from capsnet_lib.precision import resolve_precision
     from capsnet_lib.training import train
 
+    if args.task == "multimnist" and args.max_shift is not None:
+        raise ValueError(
+            "--max-shift: not for --task multimnist, whose digits move up to 4 pixels from "
+            "the centre (the paper's): leave it out"
+        )
+    if args.keep_split and not args.data_dir:
+        raise ValueError("--keep-split: only to resume a run on a folder of images (--data-dir)")
     chosen, reason = resolve_precision(args.precision)
     print(f"precision: {chosen} ({reason})", flush=True)
     _, history = train(
@@ -178,7 +215,7 @@ def run_train(args: argparse.Namespace) -> None:
         limit=args.limit,
         learning_rate=args.learning_rate,
         decay=not args.no_decay,
-        max_shift=args.max_shift,
+        max_shift=2 if args.max_shift is None else args.max_shift,
         seed=args.seed,
         reconstruction_weight=args.reconstruction_weight,
         precision=args.precision,  # recorded as asked ("auto"), so a resume matches it
@@ -192,60 +229,11 @@ def run_train(args: argparse.Namespace) -> None:
         image_size=args.image_size,
         color_mode=args.color,
         validation_split=args.validation_split,
+        keep_split=args.keep_split,
     )
     if history:
         last = history[-1]
         print(f"epoch {last['epoch']}: val_accuracy {last.get('val_accuracy', float('nan')):.4f}")
-
-
-def run_evaluate(args: argparse.Namespace) -> None:
-    """Handle ``evaluate``: print ``test accuracy: 0.XXXX``."""
-    from capsnet_lib.data import load_mnist
-    from capsnet_lib.pretrained import load_pretrained
-    from capsnet_lib.training import load_trained
-
-    if args.weights:
-        model = load_trained(args.weights, args.routing_iterations)
-    else:
-        model = load_pretrained()
-    if args.data_dir:
-        print_folder_accuracy(model, args)
-        return
-    if getattr(model, "optimizer", None) is None:
-        model.compile(optimizer="adam")
-    mnist = load_mnist(limit=args.limit)
-    results = model.evaluate(
-        mnist.x_test, mnist.y_test, batch_size=args.batch_size, verbose=0, return_dict=True
-    )
-    print(f"test accuracy: {results['accuracy']:.4f}")
-
-
-def print_folder_accuracy(model, args: argparse.Namespace) -> None:
-    """``evaluate --data-dir``: accuracy on a folder, then each class's, by the run's names."""
-    from capsnet_lib.image_predictions import evaluate_folder, run_class_names
-
-    names = run_class_names(args.weights, model.config.num_classes)
-    found = evaluate_folder(model, args.data_dir, names, args.batch_size, args.limit)
-    print(f"accuracy on {args.data_dir} ({found['images']} images): {found['accuracy']:.4f}")
-    for name, (right, count) in found["per_class"].items():
-        print(f"  {name}: {right / count:.4f} ({right}/{count})")
-
-
-def run_predict(args: argparse.Namespace) -> None:
-    """Handle ``predict``: ``file: class_name (length 0.93)`` for each image."""
-    from pathlib import Path
-
-    from capsnet_lib.image_predictions import image_files, predict_files, run_class_names
-    from capsnet_lib.pretrained import load_pretrained
-    from capsnet_lib.training import load_trained
-
-    files = image_files(args.path)  # a wrong path is named before a model loads
-    model = load_trained(args.weights) if args.weights else load_pretrained()
-    names = run_class_names(args.weights, model.config.num_classes)
-    root = Path(args.path)
-    for file, name, length in predict_files(model, files, names, args.batch_size):
-        shown = file.relative_to(root) if root.is_dir() else file
-        print(f"{shown}: {name} (length {length:.2f})")
 
 
 def main(argv: list[str] | None = None) -> int:

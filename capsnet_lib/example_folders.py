@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from capsnet_lib.data import load_mnist
+from capsnet_lib.inputs import check_count
 
 EXAMPLE_DIGITS = {"one": 1, "seven": 7, "zero": 0}  # the example folder's classes
 KERAS_DATASETS = {
@@ -68,6 +69,20 @@ def write_arrays_as_folder(
     labels = np.asarray(labels).reshape(-1)
     if len(labels) != len(images):
         raise ValueError(f"{len(images)} images but {len(labels)} labels")
+    if not len(images):
+        raise ValueError("got 0 images: give at least one")
+    names = [str(name) for name in class_names]
+    bad = [n for n in names if not n or n.startswith(".") or "/" in n or "\\" in n]
+    if bad or len(set(names)) != len(names):
+        raise ValueError(
+            f"class_names must be distinct folder names (not empty, hidden or with a slash); "
+            f"got {class_names!r}"
+        )
+    if labels.min() < 0 or labels.max() >= len(names):
+        raise ValueError(
+            f"labels must be from 0 to {len(names) - 1} (one per class name); got "
+            f"{labels.min()} to {labels.max()}"
+        )
     for name in class_names:
         (directory / name).mkdir(parents=True, exist_ok=True)
     for i, (image, label) in enumerate(zip(images, labels, strict=True)):
@@ -90,7 +105,10 @@ def write_example_folder(
 
     Introduced in chapter 10, beyond one centred digit.
     """
+    check_count(n_per_class, "n_per_class", none_ok=False)
     height, width = size
+    if min(height, width) < 1:
+        raise ValueError(f"size must be (height, width) in pixels; got {size}")
     side = min(28, height, width)
     rng = np.random.default_rng(seed)
     mnist = load_mnist()
@@ -141,6 +159,7 @@ def write_keras_dataset(
         raise ValueError(f"name must be one of {', '.join(KERAS_DATASETS)}; got {name!r}")
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test'; got {split!r}")
+    check_count(limit, "limit")
     train, test = getattr(keras.datasets, name).load_data()
     images, labels = train if split == "train" else test
     return write_arrays_as_folder(directory, images[:limit], labels[:limit], KERAS_DATASETS[name])

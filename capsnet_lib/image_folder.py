@@ -6,10 +6,11 @@ The layout is the one ``keras.utils.image_dataset_from_directory`` reads::
       cat/   0001.png  0002.jpg ...
       dog/   ...
 
-The class names are the subfolders' names in alphabetical order (label 0 is the first). Their
-images (PNG, JPEG, BMP, GIF, in any subfolder of a class folder) are read with Pillow,
-converted to grey or RGB, resized to the size asked for, and give the network float32 pixels
-in [0, 1]. Each problem with a folder is a ``ValueError`` of one line that names the folder
+The class names are the subfolders' names in alphabetical order (label 0 is the first), in
+composed Unicode (a folder copied from macOS has the same names). Their pictures (PNG, JPEG,
+BMP, GIF, TIFF, WebP, in any subfolder of a class folder) are read with Pillow as a viewer
+shows them (:mod:`capsnet_lib.pictures`), converted to grey or RGB, resized to the size asked
+for, and give the network float32 pixels in [0, 1]; system and hidden files are skipped. Each problem with a folder is a ``ValueError`` of one line that names the folder
 or file and says what to do. The CapsNet follows the images: :func:`architecture_of` gives
 its primary grid, primary capsules, parameters and memory per batch for any image size.
 A trained network's predictions on such images are in :mod:`capsnet_lib.image_predictions`.
@@ -19,12 +20,24 @@ Introduced in chapter 10, beyond one centred digit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
+from capsnet_lib.pictures import (
+    COLOR_MODES,
+    IMAGE_EXTENSIONS,
+    check_color_mode,
+    heic_error,
+    image_size_of,
+    is_system_name,
+    list_pictures,
+    normalized,
+    read_image,
+    read_picture,
+    skipped_note,
+)
 from capsnet_lib.scale import Architecture, architecture_of
 
 __all__ = [
@@ -40,8 +53,6 @@ __all__ = [
     "split_indices",
 ]
 
-IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif")  # what Keras's reader takes
-COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3)}  # Pillow's mode, channels
 SPLIT_SEED = 0  # the validation images are the same in every run on a folder
 
 
@@ -56,46 +67,11 @@ def _size_text(size: tuple[int, int]) -> str:
 
 
 def files_in(folder: Path) -> list[Path]:
-    """The images under ``folder`` (any depth), by name."""
-    return sorted(
-        p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file()
-    )
-
-
-def image_size_of(path: Path) -> tuple[int, int]:
-    """``(height, width)`` of an image file, or a ``ValueError`` naming it."""
-    try:
-        with Image.open(path) as image:
-            image.verify()  # reads the whole file: a truncated or garbled one fails here
-            width, height = image.size
-    except Exception as error:  # noqa: BLE001 - Pillow raises many kinds; all mean the same
-        raise ValueError(
-            f"{path} cannot be read as an image ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else 'no detail'}): delete or replace it"
-        ) from None
-    return height, width
-
-
-def read_image(
-    path: str | Path, image_size: tuple[int, int], color_mode: str = "rgb"
-) -> np.ndarray:
-    """One image file as uint8 ``(height, width, channels)``, converted and resized (bilinear).
-
-    Introduced in chapter 10, beyond one centred digit.
-    """
-    mode, channels = COLOR_MODES[color_mode]
-    height, width = image_size
-    try:
-        with Image.open(path) as image:
-            image = image.convert(mode)
-            if image.size != (width, height):
-                image = image.resize((width, height), Image.Resampling.BILINEAR)
-            pixels = np.asarray(image, dtype=np.uint8)
-    except Exception as error:  # noqa: BLE001 - as in _image_size_of
-        raise ValueError(
-            f"{path} cannot be read as an image ({type(error).__name__}): delete or replace it"
-        ) from None
-    return pixels.reshape(height, width, channels)
+    """The pictures under ``folder`` (any depth), by name; system and hidden files left out."""
+    pictures, _, heic = list_pictures(Path(folder))
+    if heic:
+        raise heic_error(heic)
+    return pictures
 
 
 @dataclass
@@ -104,11 +80,13 @@ class ImageFolder:
 
     Attributes:
         path: The folder.
-        class_names: Subfolder names, alphabetical; label ``k`` is ``class_names[k]``.
+        class_names: Subfolder names (composed Unicode, NFC), alphabetical; label ``k`` is
+            ``class_names[k]``.
         files: Every image, class by class.
         labels: Each file's label, int64 ``(n,)``.
         image_size: ``(height, width)`` the images are resized to.
         color_mode: ``"grayscale"`` (1 channel) or ``"rgb"`` (3).
+        skipped: Files left out: system and hidden ones, and files that are not pictures.
 
     Introduced in chapter 10, beyond one centred digit.
     """
@@ -119,17 +97,73 @@ class ImageFolder:
     labels: np.ndarray
     image_size: tuple[int, int]
     color_mode: str
+    skipped: list[Path] = field(default_factory=list)
+    split: tuple[np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+    _pixels: dict = field(default_factory=dict, repr=False)
+    _digests: dict = field(default_factory=dict, repr=False)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
         """``(height, width, channels)``: the network's input."""
         return (*self.image_size, COLOR_MODES[self.color_mode][1])
 
+    @property
+    def names(self) -> list[str]:
+        """Each file's path below :attr:`path`, with ``/`` and in composed Unicode (NFC)."""
+        return [normalized(f.relative_to(self.path).as_posix()) for f in self.files]
+
+    def _load(self, i: int) -> np.ndarray:
+        if i not in self._pixels:
+            self._pixels[i], self._digests[i] = read_picture(
+                self.files[i], self.image_size, self.color_mode
+            )
+        return self._pixels[i]
+
     def read(self, indices=None) -> np.ndarray:
-        """The images (all, or those at ``indices``) as uint8 ``(n, height, width, channels)``."""
+        """The images (all, or those at ``indices``) as uint8 ``(n, height, width, channels)``.
+
+        Each is decoded once and kept; a file that cannot be decoded is a ``ValueError``
+        naming it and Pillow's reason.
+        """
         chosen = range(len(self.files)) if indices is None else indices
-        images = [read_image(self.files[i], self.image_size, self.color_mode) for i in chosen]
+        images = [self._load(int(i)) for i in chosen]
         return np.stack(images) if images else np.zeros((0, *self.image_shape), np.uint8)
+
+    def digests(self) -> list[str]:
+        """A digest of each file's bytes (every file read, once)."""
+        self.read()
+        return [self._digests[i] for i in range(len(self.files))]
+
+    def skipped_note(self) -> str | None:
+        """One sentence on the files skipped, or ``None``."""
+        return skipped_note(self.skipped, self.path) if self.skipped else None
+
+
+def _run_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a training run's folder (its records, or a checkpoint)."""
+    return (folder / "settings.json").is_file() or any(folder.glob("epoch-[0-9][0-9][0-9][0-9]"))
+
+
+def _class_folders(path: Path) -> list[Path]:
+    """The class folders of ``path``, by normalised name; system ones left out."""
+    classes = sorted(
+        (p for p in path.iterdir() if p.is_dir() and not is_system_name(p.name)),
+        key=lambda p: normalized(p.name),
+    )
+    for a, b in zip(classes, classes[1:], strict=False):
+        if normalized(a.name) == normalized(b.name):
+            raise ValueError(
+                f"{a} and {b} are two folders with one name written two ways in Unicode (as "
+                "macOS and other systems write it): merge them into one"
+            )
+    for folder in classes:
+        if _run_folder(folder):
+            raise ValueError(
+                f"{folder} is a training run's folder (settings.json, checkpoints), not a "
+                f"class of images: move it out of {path}, keeping it (it holds the run), and "
+                "keep --out outside --data-dir"
+            )
+    return classes
 
 
 def scan_image_folder(
@@ -139,7 +173,12 @@ def scan_image_folder(
     min_classes: int = 2,
     min_size: int = minimum_image_size(),
 ) -> ImageFolder:
-    """Check a folder of class subfolders and list its images, without decoding them.
+    """Check a folder of class subfolders and list its images, reading their headers only.
+
+    Pictures are PNG, JPEG, BMP, GIF, TIFF or WebP files (AVIF, HEIC where Pillow reads
+    them), at any depth in a class folder; system and hidden files (``._*``, ``.DS_Store``,
+    ``Thumbs.db``, ...) and other files are skipped, and counted in ``skipped``. Sizes are
+    those shown, after the EXIF orientation. Class names are compared in composed Unicode.
 
     Args:
         data_dir: The folder: one subfolder of images per class.
@@ -152,12 +191,12 @@ def scan_image_folder(
     Raises:
         ValueError: One line naming the folder or file and what to do: no such folder, no
             class folders, an empty class folder, too few classes, an unreadable image,
-            images of mixed sizes without ``image_size``, images too small.
+            HEIC photos that cannot be read, a run's folder among the classes, images of
+            mixed sizes without ``image_size``, images too small.
 
     Introduced in chapter 10, beyond one centred digit.
     """
-    if color_mode not in COLOR_MODES:
-        raise ValueError(f"color_mode must be 'grayscale' or 'rgb'; got {color_mode!r}")
+    check_color_mode(color_mode)
     if image_size is not None:
         image_size = tuple(int(s) for s in image_size)
         if len(image_size) != 2 or min(image_size) < 1:
@@ -167,15 +206,17 @@ def scan_image_folder(
         raise ValueError(
             f"no folder at {path}: give a folder that holds one subfolder of images per class"
         )
-    classes = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    classes = _class_folders(path)
     if not classes:
         raise ValueError(
             f"{path} holds no class folders: put each class's images in a subfolder named "
             f"after the class ({path / 'cat' / '1.png'}, {path / 'dog' / '2.png'}, ...)"
         )
-    files, labels = [], []
+    files, labels, skipped = [], [], [p for p in path.iterdir() if p.is_file()]
     for label, folder in enumerate(classes):
-        found = files_in(folder)
+        found, left_out, heic = list_pictures(folder)
+        if heic:
+            raise heic_error(heic)
         if not found:
             raise ValueError(
                 f"{folder} holds no images ({', '.join(IMAGE_EXTENSIONS)}): add some, or "
@@ -183,6 +224,7 @@ def scan_image_folder(
             )
         files += found
         labels += [label] * len(found)
+        skipped += left_out
     if len(classes) < min_classes:
         raise ValueError(
             f"{path} holds one class folder ({classes[0].name}): a classifier needs at least "
@@ -207,7 +249,13 @@ def scan_image_folder(
             f"{min_size}x{min_size}; resize them (--image-size H W, image_size=(h, w))"
         )
     return ImageFolder(
-        path, [c.name for c in classes], files, np.array(labels, np.int64), image_size, color_mode
+        path,
+        [normalized(c.name) for c in classes],
+        files,
+        np.array(labels, np.int64),
+        image_size,
+        color_mode,
+        skipped,
     )
 
 

@@ -10,6 +10,8 @@ the rounding of resampled or float16 images.
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -39,6 +41,55 @@ def check_images(images, image_shape: tuple[int, ...]) -> None:
             f"CapsNet expects float images in [0, 1]; got dtype {dtype.name} "
             "(convert with images.astype('float32') / 255)"
         )
+
+
+def check_count(value, name: str, none_ok: bool = True) -> None:
+    """Refuse a count (a limit, a batch size) that is not a whole number, 1 or more.
+
+    A slice would take 0 as "nothing" and -5 as "all but 5", without a word; ``None``
+    (where ``none_ok``) means all.
+    """
+    if value is None and none_ok:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(
+            f"{name} must be a whole number, 1 or more{', or None' if none_ok else ''}; "
+            f"got {value!r}"
+        )
+
+
+def check_digits(images, labels, num_classes: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST digits and their labels checked: floats ``(n, 28, 28, 1)`` in [0, 1], as many
+    whole labels from 0 to ``num_classes - 1``; returned as NumPy arrays."""
+    images = np.asarray(images)
+    shape = tuple(images.shape)
+    if images.ndim == 3 and shape[1:] == (28, 28):
+        raise ValueError(
+            f"digits must be shaped (n, 28, 28, 1); got {shape}: add a channel axis "
+            "(images[..., None])"
+        )
+    if images.ndim != 4 or shape[1:] != (28, 28, 1):
+        raise ValueError(f"digits must be shaped (n, 28, 28, 1), as MNIST's; got {shape}")
+    if not np.issubdtype(images.dtype, np.floating):
+        raise TypeError(
+            f"digits must be floats in [0, 1], as load_mnist gives them; got dtype "
+            f"{images.dtype} (convert with images.astype('float32') / 255)"
+        )
+    if not len(images):
+        raise ValueError("got 0 digits: give at least one of each class")
+    check_finite_images(images)
+    check_pixel_range(images)
+    labels = np.asarray(labels)
+    if labels.shape != (len(images),):
+        raise ValueError(f"{len(images)} digits but labels shaped {labels.shape}")
+    if not np.issubdtype(labels.dtype, np.integer):
+        if not np.issubdtype(labels.dtype, np.floating) or not np.all(labels == np.round(labels)):
+            raise TypeError(f"labels must be whole numbers; got dtype {labels.dtype}")
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(
+            f"labels must be from 0 to {num_classes - 1}; got {labels.min()} to {labels.max()}"
+        )
+    return images, labels.astype(np.int64)
 
 
 def pixel_range_error(low: float, high: float) -> str | None:

@@ -13,16 +13,19 @@ Introduced in chapter 10, beyond one centred digit.
 
 from __future__ import annotations
 
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
 import tensorflow as tf
 
 from capsnet_lib.data import epoch_seed, load_mnist
+from capsnet_lib.inputs import check_count, check_digits
 
 CANVAS = 36  # pixels on each side
 MAX_SHIFT = 4  # each digit moves up to this far from the centre, in each direction
 DIGIT = 28
+SPLIT_SEEDS = {"test": 10, "valid": 5, "train": 1}  # load_multimnist's fixed pairs
 
 
 @dataclass
@@ -103,25 +106,40 @@ def _as_uint8(images: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(images) * 255).astype(np.uint8)
 
 
-def make_pairs(images: np.ndarray, labels: np.ndarray, seed: int = 0) -> MultiMnist:
+def _check_seed(seed) -> None:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ValueError(f"seed must be a whole number, 0 or more; got {seed!r}")
+
+
+def make_pairs(
+    images: np.ndarray, labels: np.ndarray, seed: int = 0, limit: int | None = None
+) -> MultiMnist:
     """One MultiMNIST pair per image: each image with a random partner of another class.
 
     Args:
-        images: MNIST digits ``(n, 28, 28, 1)`` in [0, 1] (e.g. ``load_mnist().x_test``).
-        labels: Their classes ``(n,)``.
+        images: MNIST digits ``(n, 28, 28, 1)``, floats in [0, 1] (e.g.
+            ``load_mnist().x_test``); uint8 or 0-255 digits, or digits without their channel
+            axis, are refused with what to do.
+        labels: Their classes ``(n,)``, every class present.
         seed: Chooses the partners and the shifts; the same seed, the same pairs.
+        limit: Make the first ``limit`` pairs only (the same pairs, sooner).
 
     Returns:
         A :class:`MultiMnist` of ``n`` pairs, image ``i`` first in pair ``i``.
 
     Introduced in chapter 10, beyond one centred digit.
     """
-    labels = np.asarray(labels).astype(np.int64)
+    images, labels = check_digits(images, labels)
+    _check_seed(seed)
+    check_count(limit, "limit")
     by_class, counts = _class_table(labels)
     base = tf.range(len(labels), dtype=tf.int64)
     pixels = tf.constant(_as_uint8(images))
     partner, offsets = _draw_pairs(base, tf.constant(labels), by_class, counts, [seed, 0])
-    canvases, pair_labels, digits = _compose(pixels, tf.constant(labels), base, partner, offsets)
+    kept = slice(0, limit)  # every partner is drawn; only the first pairs are drawn on canvases
+    canvases, pair_labels, digits = _compose(
+        pixels, tf.constant(labels), base[kept], partner[kept], offsets[kept]
+    )
     return MultiMnist(canvases.numpy(), pair_labels.numpy(), digits.numpy())
 
 
@@ -131,25 +149,32 @@ def load_multimnist(
     """The fixed MultiMNIST pairs the book measures with, made from MNIST's ``split``.
 
     ``"test"``: one pair per MNIST test image (10,000), seed 10; ``"valid"``: one per
-    validation image (5,000), seed 5. ``limit`` keeps the first pairs only.
+    validation image (5,000), seed 5; ``"train"``: one per training image (55,000), seed 1.
+    ``limit`` (1 or more) keeps the first pairs only.
 
     Introduced in chapter 10, beyond one centred digit.
     """
+    if split not in SPLIT_SEEDS:
+        raise ValueError(
+            f"split must be one of {', '.join(map(repr, SPLIT_SEEDS))}; got {split!r}"
+            + (" (the validation split is 'valid')" if split == "validation" else "")
+        )
+    check_count(limit, "limit")
+    if seed is not None:
+        _check_seed(seed)
     mnist = load_mnist()
     images, labels = {
         "test": (mnist.x_test, mnist.y_test),
         "valid": (mnist.x_valid, mnist.y_valid),
         "train": (mnist.x_train, mnist.y_train),
     }[split]
-    default_seed = {"test": 10, "valid": 5, "train": 1}[split]
-    pairs = make_pairs(images, labels, default_seed if seed is None else seed)
-    if limit is not None:
-        pairs = MultiMnist(pairs.canvases[:limit], pairs.labels[:limit], pairs.digits[:limit])
-    return pairs
+    default_seed = SPLIT_SEEDS[split]
+    return make_pairs(images, labels, default_seed if seed is None else seed, limit)
 
 
 def pairs_dataset(pairs: MultiMnist, batch_size: int = 128) -> tf.data.Dataset:
     """Fixed pairs as batches of ``(canvases, {"labels", "digits"})`` for ``evaluate``."""
+    check_count(batch_size, "batch_size", none_ok=False)
     targets = {"labels": pairs.labels, "digits": pairs.digits}
     dataset = tf.data.Dataset.from_tensor_slices((pairs.canvases, targets))
     return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
@@ -167,7 +192,8 @@ def training_stream(
     Batch ``i`` of epoch ``e`` is drawn from the stateless pair ``(epoch_seed(seed, e), i)``:
     repeatable, and a resumed run continues the same stream.
     """
-    labels = np.asarray(labels).astype(np.int64)
+    images, labels = check_digits(images, labels)
+    check_count(batch_size, "batch_size", none_ok=False)
     by_class, counts = _class_table(labels)
     pixels = tf.constant(_as_uint8(images))
     label_tensor = tf.constant(labels)
@@ -194,8 +220,9 @@ def three_digit_canvases(
 
     Introduced in chapter 10 (exercise 10.1).
     """
+    check_count(n, "n", none_ok=False)
+    images, labels = check_digits(images, labels)
     rng = np.random.default_rng(seed)
-    labels = np.asarray(labels)
     thirds, classes = [], []
     for pair in pairs.labels[:n]:
         k = int(rng.choice(np.flatnonzero(~np.isin(labels, pair))))

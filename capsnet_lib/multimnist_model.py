@@ -15,7 +15,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from capsnet_lib.inputs import assert_finite_images, assert_pixel_range
+from capsnet_lib.inputs import assert_finite_images, assert_pixel_range, check_count
 from capsnet_lib.losses import check_labels
 from capsnet_lib.model import CapsNet
 from capsnet_lib.multimnist import CANVAS, MultiMnist
@@ -175,6 +175,7 @@ def evaluate_pairs(model: CapsNet, pairs: MultiMnist, batch_size: int = 100) -> 
 
     Introduced in chapter 10, beyond one centred digit.
     """
+    check_count(batch_size, "batch_size", none_ok=False)
     lengths = model.predict(pairs.canvases, batch_size=batch_size, verbose=0)
     top2 = np.argsort(-lengths, axis=1)[:, :2]
     both_right = np.asarray(both_found(pairs.labels, lengths)).astype(bool)

@@ -48,6 +48,7 @@ TRAINING_KEYS = (
     "color_mode",
     "class_names",
     "validation_split",
+    "images",  # its pictures (names, digests) and validation images: a changed folder is seen
 )
 # Settings a resumed run may not change: they shape the data, the schedule or the loss.
 RESUME_KEYS = (

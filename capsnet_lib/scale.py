@@ -13,6 +13,8 @@ Introduced in chapter 10, beyond one centred digit.
 from __future__ import annotations
 
 import dataclasses
+import numbers
+import os
 from dataclasses import dataclass
 
 from capsnet_lib.model import CapsNetConfig
@@ -55,6 +57,12 @@ class Architecture:
     batch_size: int
     u_hat_bytes: int
     activation_bytes: int
+
+    @property
+    def training_bytes(self) -> int:
+        """Memory to train on one batch, float32: twice the activations (kept for the
+        gradients), and four times the parameters (weights, gradients, Adam's two moments)."""
+        return 2 * self.activation_bytes + 4 * self.parameters * FLOAT32
 
     def describe(self) -> str:
         """A few lines for a person: the layers' sizes, parameters and memory per batch."""
@@ -101,6 +109,9 @@ def architecture_of(
 
     Introduced in chapter 10, beyond one centred digit.
     """
+    for name, value in (("num_classes", num_classes), ("batch_size", batch_size)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+            raise ValueError(f"{name} must be a whole number, 1 or more; got {value!r}")
     known = {f.name for f in dataclasses.fields(CapsNetConfig)}
     unknown = set(config) - known
     if unknown:
@@ -149,3 +160,43 @@ def architecture_of(
         u_hat_bytes=u_hat * FLOAT32,
         activation_bytes=activations * FLOAT32,
     )
+
+
+def machine_memory() -> int | None:
+    """This machine's memory in bytes (``None`` where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not a POSIX system
+        return None
+
+
+def largest_fitting_size(
+    image_size: tuple[int, int],
+    channels: int,
+    num_classes: int,
+    batch_size: int,
+    budget: int,
+    **config,
+) -> tuple[int, int] | None:
+    """The largest ``(height, width)`` of ``image_size``'s shape whose training memory per
+    batch fits in ``budget`` bytes, or ``None`` where even the smallest does not.
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
+    height, width = image_size
+    smallest = config.get("conv_kernel", 9) - 1 + config.get("primary_kernel", 9)
+
+    def size_at(scale: float) -> tuple[int, int]:
+        return max(smallest, int(height * scale)), max(smallest, int(width * scale))
+
+    def fits(size: tuple[int, int]) -> bool:
+        shape = (*size, channels)
+        return architecture_of(shape, num_classes, batch_size, **config).training_bytes <= budget
+
+    if not fits(size_at(0)):
+        return None
+    low, high = 0.0, 1.0
+    for _ in range(40):  # bisection on the scale
+        middle = (low + high) / 2
+        low, high = (middle, high) if fits(size_at(middle)) else (low, middle)
+    return size_at(low)

@@ -3,18 +3,22 @@ images (chapter 10).
 
 A task names the network's class and gives the run its validation batches and each epoch's
 training batches; :func:`capsnet_lib.training.train` records it with the run's settings. The
-folder task also records the folder, the image size, the colour mode and the class names, and
-sizes the network for them.
+folder task also records the folder, the image size, the colour mode, the class names and its
+pictures (names, digests, the validation images: a resume on a changed folder is refused, or
+goes on with its split), sizes the network for them, and checks all of it before a network is
+built (:mod:`capsnet_lib.folder_runs`). Options a task does not use are refused, not recorded.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from pathlib import Path
 
 import tensorflow as tf
 
 from capsnet_lib.data import load_mnist, make_dataset
+from capsnet_lib.folder_runs import FolderRun, check_memory, check_places, choose_split
 from capsnet_lib.image_folder import (
     SPLIT_SEED,
     ImageFolder,
@@ -23,10 +27,22 @@ from capsnet_lib.image_folder import (
     split_indices,
 )
 from capsnet_lib.model import CapsNet, CapsNetConfig
+from capsnet_lib.multimnist import MAX_SHIFT as MULTIMNIST_SHIFT
 from capsnet_lib.multimnist import make_pairs, pairs_dataset, training_stream
 from capsnet_lib.multimnist_model import MultiMnistCapsNet
 
 TASKS = ("mnist", "multimnist", "folder")
+DEFAULT_MAX_SHIFT = 2  # train()'s, the paper's for MNIST
+SHAPE_KEYS = (  # CapsNet settings that change its size for an image size
+    "conv_filters",
+    "conv_kernel",
+    "primary_maps",
+    "primary_dim",
+    "primary_kernel",
+    "primary_strides",
+    "digit_dim",
+    "decoder_units",
+)
 VALID_PAIRS_SEED = 5  # the validation pairs, the same in every run
 
 
@@ -37,17 +53,40 @@ def check_task(task: str) -> str:
     return task
 
 
-def resolve_task(task: str | None, data_dir: str | Path | None, **folder_options) -> str:
+def check_seed(seed) -> None:
+    """Refuse a seed that is not a whole number from 0 to 2**32 - 1, naming the option."""
+    if seed is None:
+        return
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**32:
+        raise ValueError(
+            f"seed (--seed) must be a whole number from 0 to {2**32 - 1}; got {seed!r}"
+        )
+
+
+def resolve_task(
+    task: str | None,
+    data_dir: str | Path | None,
+    max_shift: int | None = None,
+    seed: int | None = None,
+    **folder_options,
+) -> str:
     """The task a run trains: ``task``, or (``None``) ``"folder"`` with ``data_dir``, else
-    ``"mnist"``; a ``ValueError`` where ``data_dir`` or a folder option does not fit it."""
+    ``"mnist"``; a ``ValueError`` where ``data_dir``, a folder option, ``max_shift`` (not
+    used by MultiMNIST, whose digits move up to 4 pixels) or ``seed`` does not fit it."""
     if task is None:
         task = "mnist" if data_dir is None else "folder"
     check_task(task)
+    check_seed(seed)
     if task == "folder" and data_dir is None:
         raise ValueError("task 'folder' trains on a folder of images: give it (--data-dir DIR)")
     given = [k for k, v in {"data_dir": data_dir, **folder_options}.items() if v is not None]
     if task != "folder" and given:
         raise ValueError(f"{', '.join(given)}: only for a folder of images, not task {task!r}")
+    if task == "multimnist" and max_shift not in (None, DEFAULT_MAX_SHIFT):
+        raise ValueError(
+            f"max_shift={max_shift} (--max-shift): MultiMNIST does not use it; its digits move "
+            f"up to {MULTIMNIST_SHIFT} pixels from the centre, the paper's: leave it out"
+        )
     return task
 
 
@@ -56,17 +95,26 @@ def folder_settings(
     image_size: tuple[int, int] | None,
     color_mode: str | None,
     validation_split: float | None,
+    run: FolderRun | None = None,
     **settings,
 ) -> tuple[ImageFolder, dict]:
     """A checked folder, and the settings a run on it records (the network's shape included).
+
+    Everything is checked before a network is built: the run's folder outside the images'
+    (``run.out_dir``), the memory the images' size needs, every picture decoded, and, for a
+    resumed run, that the folder has not changed since it started (``run.keep_split``: go on
+    with its split). The folder's images are then held in memory, read once.
 
     ``settings``: the run's other CapsNet settings (kernels), which set the smallest size.
     """
     fixed = [k for k in ("num_classes", "image_shape") if k in settings]
     if fixed:
         raise ValueError(f"{' and '.join(fixed)}: set by the folder's images, not given")
-    kernels = {k: v for k, v in settings.items() if k in ("conv_kernel", "primary_kernel")}
-    config = CapsNetConfig(**kernels)
+    run = run or FolderRun()
+    if run.out_dir is not None:
+        check_places(run.out_dir, data_dir)
+    shapes = {k: v for k, v in settings.items() if k in SHAPE_KEYS}
+    config = CapsNetConfig(**shapes)
     folder = scan_image_folder(
         Path(data_dir).resolve(),
         image_size,
@@ -74,7 +122,14 @@ def folder_settings(
         min_size=minimum_image_size(config.conv_kernel, config.primary_kernel),
     )
     validation_split = 0.2 if validation_split is None else validation_split
-    split_indices(folder.labels, validation_split)  # refused now, not after the model is built
+    train, valid = split_indices(folder.labels, validation_split)  # refused before a build
+    check_memory(folder, run, **shapes)
+    note = folder.skipped_note()
+    if note:
+        print(note, flush=True)
+    folder.read()  # every picture decoded now: a damaged one is named before anything is built
+    train, valid, record = choose_split(folder, train, valid, run)
+    folder.split = (train, valid)
     return folder, {
         "data_dir": str(folder.path),
         "image_size": list(folder.image_size),
@@ -83,6 +138,7 @@ def folder_settings(
         "validation_split": validation_split,
         "num_classes": len(folder.class_names),
         "image_shape": list(folder.image_shape),
+        "images": record,
     }
 
 
@@ -142,7 +198,10 @@ def task_data(
 
 def _folder_data(folder, validation_split, limit, batch_size, max_shift, seed):
     """:func:`task_data` for a folder: its images read once, kept as bytes, scaled per batch."""
-    train, valid = split_indices(folder.labels, validation_split, SPLIT_SEED)
+    if folder.split is not None:  # chosen by folder_settings (the run's, on a resume)
+        train, valid = folder.split
+    else:
+        train, valid = split_indices(folder.labels, validation_split, SPLIT_SEED)
     train, valid = train[:limit], valid[:limit]
     x_train, y_train = folder.read(train), folder.labels[train]  # uint8 (n, h, w, c)
     x_valid, y_valid = folder.read(valid), folder.labels[valid]

@@ -25,9 +25,14 @@ from capsnet_lib.run_folder import (
 
 def initial_weights(source: str | Path, like: CapsNet) -> CapsNet:
     """The model whose weights a fine-tuning run starts from (same architecture as ``like``)."""
+    from capsnet_lib.multimnist_model import MultiMnistCapsNet, load_pretrained_multimnist
     from capsnet_lib.pretrained import load_pretrained
 
-    model = load_pretrained() if str(source) == "pretrained" else load_trained(source)
+    if str(source) == "pretrained":  # the shipped weights of the task: MultiMNIST's or MNIST's
+        shipped = isinstance(like, MultiMnistCapsNet)
+        model = load_pretrained_multimnist() if shipped else load_pretrained()
+    else:
+        model = load_trained(source)
     wanted = like.get_config()
     check_same_architecture(model.get_config(), wanted, str(source))
     return model

@@ -19,6 +19,7 @@ from capsnet_lib.checkpoints import (
     remove_leftovers,
 )
 from capsnet_lib.data import epoch_seed
+from capsnet_lib.folder_runs import FolderRun
 from capsnet_lib.model import CapsNet
 from capsnet_lib.run_folder import (
     CONFIG_NAME,
@@ -97,6 +98,7 @@ def train(
     image_size: tuple[int, int] | None = None,
     color_mode: str | None = None,
     validation_split: float | None = None,
+    keep_split: bool = False,
     **settings,
 ) -> tuple[CapsNet, list[dict]]:
     """Train on MNIST, MultiMNIST or a folder of images, validating every epoch; run it again to resume after an interruption.
@@ -140,6 +142,8 @@ def train(
         color_mode: ``"rgb"`` (default) or ``"grayscale"``.
         validation_split: The share of each class held out for validation (default 0.2; the
             same images in every run on the folder).
+        keep_split: Resume on a folder that changed since the run started, validating on
+            the run's validation images still there (else refused, saying what changed).
         overwrite: Start a new run in ``out_dir``, deleting a previous run's checkpoints,
             log, best weights and records (``--overwrite``).
         verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar on a terminal,
@@ -155,14 +159,18 @@ def train(
     task = resolve_task(
         task,
         data_dir,
+        max_shift,
+        seed,
         image_size=image_size,
         color_mode=color_mode,
         validation_split=validation_split,
+        keep_split=keep_split or None,
     )
     folder, folder_run = None, {}
     if task == "folder":
+        run = FolderRun(out_dir, batch_size, routing_iterations, keep_split, overwrite)
         folder, folder_run = folder_settings(
-            data_dir, image_size, color_mode, validation_split, **settings
+            data_dir, image_size, color_mode, validation_split, run, **settings
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

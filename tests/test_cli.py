@@ -92,6 +92,32 @@ def test_bad_arguments_are_one_line_errors(args, message):
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize("seed", ["-1", "4294967296", "1.5"])
+def test_a_bad_seed_is_refused_naming_the_option(seed, tmp_path, capsys):
+    from capsnet_lib import cli
+
+    with pytest.raises(SystemExit) as exit_code:  # main: "Seed must be between 0 and 2**32 - 1"
+        cli.main(["train", "--out", str(tmp_path / "run"), "--epochs", "1", "--seed", seed])
+    assert exit_code.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --seed: must be a whole number from 0 to 4294967295" in err, err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_bad_seed_from_python_names_the_option(tmp_path):
+    from capsnet_lib import training
+
+    with pytest.raises(ValueError, match=r"seed \(--seed\) must be a whole number from 0 to"):
+        training.train(tmp_path / "run", 1, seed=-1, limit=8)
+
+
+def test_evaluate_refuses_routing_iterations_it_would_not_use(capsys):
+    from capsnet_lib import cli
+
+    assert cli.main(["evaluate", "--routing-iterations", "5", "--limit", "10"]) == 1
+    assert "--routing-iterations: only with --weights FILE.weights.h5" in capsys.readouterr().err
+
+
 def test_missing_weights_file(tmp_path):
     result = run("evaluate", "--weights", str(tmp_path / "nothing.weights.h5"))
     assert result.returncode == 1 and "Traceback" not in result.stderr

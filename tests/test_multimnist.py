@@ -1,6 +1,7 @@
 """MultiMNIST: the canvases as the paper describes them, its network, loss and shipped weights."""
 
 import json
+import re
 
 import keras
 import matplotlib
@@ -155,3 +156,100 @@ def test_the_figures_title_each_pair_and_mark_a_wrong_one_red(digits):
     colours = [ax.title.get_color() for ax in fig.axes[3:]]
     assert colours == ["black", "red", "black"]
     plt.close("all")
+
+
+# -- from Python and the command line, as a user gets them wrong --------------------------------
+
+
+def test_make_pairs_refuses_digits_it_would_draw_wrong(digits):
+    images, labels = digits
+    with pytest.raises(ValueError, match=r"these reach 255: images scaled 0-255\? divide them"):
+        mm.make_pairs(images * 255, labels)  # main: every canvas of ink overflowed
+    with pytest.raises(TypeError, match=r"floats in \[0, 1\].*got dtype uint8.*/ 255"):
+        mm.make_pairs(np.round(images * 255).astype(np.uint8), labels)
+    with pytest.raises(ValueError, match=r"\(n, 28, 28, 1\); got \(200, 28, 28\): add a channel"):
+        mm.make_pairs(images[..., 0], labels)  # main: "paddings must be the rank of inputs"
+    with pytest.raises(ValueError, match=r"200 digits but labels shaped \(199,\)"):
+        mm.make_pairs(images, labels[:-1])
+    with pytest.raises(ValueError, match=r"labels must be from 0 to 9; got 0 to 12"):
+        mm.make_pairs(images, np.where(labels == 3, 12, labels))
+    with pytest.raises(ValueError, match="n must be a whole number, 1 or more"):
+        mm.three_digit_canvases(mm.make_pairs(images, labels), images, labels, n=0)
+
+
+def test_load_multimnist_names_its_splits_and_refuses_bad_limits():
+    with pytest.raises(ValueError, match=r"one of 'test', 'valid', 'train'; got 'validation' \("):
+        mm.load_multimnist("validation")  # main: a bare KeyError
+    for limit in (-5, 0, 1.5, True):
+        with pytest.raises(ValueError, match=r"limit must be a whole number, 1 or more"):
+            mm.load_multimnist(limit=limit)  # main: -5 gave 9,995 pairs
+    assert len(mm.load_multimnist(limit=3)) == 3
+
+
+@pytest.fixture(scope="module")
+def multimnist_run(tmp_path_factory):
+    """A run folder of the shipped MultiMNIST network: best.weights.h5, config.json, settings."""
+    out = tmp_path_factory.mktemp("multimnist-run")
+    model = mmnet.load_pretrained_multimnist()
+    model.save_weights(out / "best.weights.h5")
+    config = {k: v for k, v in model.get_config().items() if k != "name"}
+    (out / "config.json").write_text(json.dumps(config))
+    (out / "settings.json").write_text(json.dumps({"task": "multimnist", "seed": 0}))
+    return out
+
+
+def test_evaluate_a_multimnist_run_on_multimnist_pairs(multimnist_run, capsys):
+    from capsnet_lib import cli
+
+    # main fed it 28x28 MNIST digits and failed on their shape
+    assert cli.main(["evaluate", "--weights", str(multimnist_run), "--limit", "200"]) == 0
+    out = capsys.readouterr().out
+    found = re.fullmatch(
+        r"test accuracy: (0\.\d{4}|1\.0000) \(200 MultiMNIST test pairs, both digits right\)\n",
+        out,
+    )
+    meta = json.loads((WEIGHTS_DIR / mmnet.META_NAME).read_text())
+    assert found and abs(float(found.group(1)) - meta["test_accuracy_float16"]) < 0.1, out
+    args = ["evaluate", "--weights", str(multimnist_run), "--data-dir", str(multimnist_run)]
+    assert cli.main(args) == 1
+    assert "is a MultiMNIST network (36x36 canvases of two digits)" in capsys.readouterr().err
+
+
+def test_train_multimnist_refuses_the_shift_it_does_not_use(tmp_path, capsys):
+    from capsnet_lib import cli, training
+
+    args = ["train", "--task", "multimnist", "--max-shift", "7", "--out", str(tmp_path / "r")]
+    assert cli.main([*args, "--epochs", "1", "--limit", "100"]) == 1  # main: trained, recorded 7
+    assert "--max-shift: not for --task multimnist, whose digits move up to 4 pixels" in (
+        capsys.readouterr().err
+    )
+    with pytest.raises(ValueError, match=r"max_shift=7 \(--max-shift\): MultiMNIST does not use"):
+        training.train(tmp_path / "p", 1, task="multimnist", max_shift=7, limit=100)
+    assert not (tmp_path / "r").exists() and not (tmp_path / "p").exists()
+
+
+def test_init_weights_pretrained_starts_multimnist_from_its_shipped_weights():
+    from capsnet_lib.trained import initial_weights
+
+    # main took the MNIST weights (28x28) and refused them for the 36x36 network
+    start = initial_weights("pretrained", mmnet.MultiMnistCapsNet(xla_routing=False))
+    shipped = mmnet.load_pretrained_multimnist()
+    assert tuple(start.config.image_shape) == (36, 36, 1)
+    for a, b in zip(start.get_weights(), shipped.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_predict_with_a_multimnist_run_names_both_digits(multimnist_run, tmp_path, capsys):
+    from PIL import Image
+
+    from capsnet_lib import cli
+
+    pairs = mm.load_multimnist("test", limit=3)
+    for k, canvas in enumerate(pairs.canvases):
+        Image.fromarray(np.uint8(np.round(canvas[..., 0] * 255))).save(tmp_path / f"{k}.png")
+    assert cli.main(["predict", "--weights", str(multimnist_run), str(tmp_path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all(
+        re.fullmatch(r"\d\.png: \d and \d \(lengths [01]\.\d\d, [01]\.\d\d\)", line)
+        for line in lines
+    ), lines
