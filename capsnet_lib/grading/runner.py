@@ -20,6 +20,7 @@ import numpy as np
 
 from capsnet_lib.grading.harvest import Missing, harvest_cell_source, read_harvest
 from capsnet_lib.grading.refs import References
+from capsnet_lib.grading.source import Submission, modules_in
 from capsnet_lib.grading.spec import Exercise, Wrong
 
 DEFAULT_TIMEOUT = 900  # seconds per notebook; chapter 7 takes about 3 minutes in quick mode
@@ -164,6 +165,7 @@ def grade_notebook(
         out.mkdir()
         plan, inputs, not_found = _with_harvest_cells(nb, exercises, answers, out, rng)
         result.status = _execute(plan, work, timeout, exercises, harvested)
+    submission = Submission(nb, answers, is_check)
     for exercise in exercises:
         number = exercise.number
         if number in not_found:
@@ -171,7 +173,8 @@ def grade_notebook(
         elif number not in harvested:
             _mark(result, number, f"not reached ({result.status})")
         else:
-            _mark(result, number, _verdict(exercise, harvested[number], inputs[number], refs))
+            verdict = _verdict(exercise, harvested[number], inputs[number], refs, submission)
+            _mark(result, number, verdict)
     return result
 
 
@@ -181,20 +184,39 @@ def _mark(result: Result, number: str, reason: str | None) -> None:
         result.reasons[number] = reason
 
 
-def _verdict(exercise: Exercise, values: dict, inputs: dict, refs: References) -> str | None:
-    """None when the answer is right, else the reason."""
+def _verdict(
+    exercise: Exercise, values: dict, inputs: dict, refs: References, submission: Submission
+) -> str | None:
+    """None when the answer is right, else the reason. NaN or inf anywhere is wrong; an
+    exercise's functions are read from the notebook as handed in (``values["source"]``)."""
     for name, value in values.items():
         if isinstance(value, Missing):
             if value.reason.startswith("NotImplementedError"):
                 return "not answered (NotImplementedError)"
             return f"{name}: {value.reason}"
+        for part in value if isinstance(value, list) else [value]:
+            if isinstance(part, np.ndarray) and part.dtype.kind == "f":
+                if not np.all(np.isfinite(part)):
+                    return f"{name}: not a finite number (NaN or inf)"
     try:
+        values = dict(values)
+        if exercise.writes:
+            values["source"] = "\n\n".join(
+                _source_of(submission, exercise, name) for name in exercise.writes
+            )
         exercise.judge(values, inputs, refs)
     except Wrong as wrong:
         return str(wrong)
     except Exception as error:  # noqa: BLE001 - an answer of an unexpected form is wrong
         return f"{type(error).__name__}: {error}"[:300]
     return None
+
+
+def _source_of(submission: Submission, exercise: Exercise, name: str) -> str:
+    source = submission.reached(exercise.number, name, numpy_only=exercise.numpy_only)
+    if not exercise.library and "capsnet_lib" in modules_in(source):
+        raise Wrong(f"`{name}` uses the book's library: the exercise asks you to write it")
+    return source
 
 
 def _with_harvest_cells(nb, exercises, answers, out: Path, rng):
