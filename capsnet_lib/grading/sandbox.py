@@ -23,14 +23,23 @@ from pathlib import Path
 
 BWRAP = "bwrap"
 _LIMITS = """
-import os, resource, sys
+import os, resource, signal, sys, threading
 for name, value in [("RLIMIT_AS", {memory}), ("RLIMIT_CPU", {cpu}), ("RLIMIT_FSIZE", {fsize}),
                     ("RLIMIT_CORE", 0)]:
     resource.setrlimit(getattr(resource, name), (value, value))
+lifeline = int(sys.argv[1])  # the grader holds its other end: EOF when the grader is gone
 child = os.fork()  # the kernel's parent is not the namespace's init, which it takes for dead
 if child == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-import signal
+    os.close(lifeline)
+    os.execv(sys.argv[2], sys.argv[2:])
+def watch():
+    while os.read(lifeline, 1):
+        pass
+    if os.getpid() == 2:  # pid 2 of a namespace of its own: everything in it goes
+        os.kill(-1, signal.SIGKILL)
+    os.kill(child, signal.SIGKILL)
+    os._exit(1)
+threading.Thread(target=watch, daemon=True).start()
 for number in (signal.SIGINT, signal.SIGTERM):
     signal.signal(number, lambda n, frame: os.kill(child, n))
 while True:
@@ -39,7 +48,6 @@ while True:
     except InterruptedError:
         pass
 """
-
 
 def bwrap_path() -> str | None:
     """Where ``bwrap`` is, or None."""
@@ -82,8 +90,9 @@ class Sandbox:
     file_size: int = 512 * 2**20
     hidden: list[Path] = field(default_factory=list)
 
-    def command(self, folder: Path, argv: list[str]) -> list[str]:
-        """``argv`` (the kernel's command) sealed in ``folder``, its private writable folder."""
+    def command(self, folder: Path, argv: list[str], lifeline: int) -> list[str]:
+        """``argv`` (the kernel's command) sealed in ``folder``, its private writable folder;
+        when the file descriptor ``lifeline`` (a pipe's read end) closes, all of it ends."""
         folder = Path(folder).resolve()
         home = folder / "home"
         (home / ".ipython").mkdir(parents=True, exist_ok=True)
@@ -107,7 +116,7 @@ class Sandbox:
         }.items():
             args += ["--setenv", key, str(value)]
         limits = _LIMITS.format(memory=self.memory, cpu=self.cpu_seconds, fsize=self.file_size)
-        return [*args, "--", sys.executable, "-c", limits, *argv]
+        return [*args, "--", sys.executable, "-c", limits, str(lifeline), *argv]
 
     def client_options(self, folder: Path) -> dict:
         """The :class:`nbclient.NotebookClient` options that start its kernel sealed."""
@@ -133,6 +142,20 @@ class Sandbox:
                 argv = super().format_kernel_cmd(extra_arguments)
                 if argv and Path(argv[0]).name.startswith("python"):
                     argv[0] = sys.executable
-                return sandbox.command(folder, argv)
+                self._lifeline = os.pipe()  # the write end stays here, open while we live
+                return sandbox.command(folder, argv, self._lifeline[0])
+
+            async def _async_launch_kernel(self, kernel_cmd, **kw):
+                kw["pass_fds"] = (self._lifeline[0],)
+                try:
+                    await super()._async_launch_kernel(kernel_cmd, **kw)
+                finally:
+                    os.close(self._lifeline[0])
+
+            async def _async_cleanup_resources(self, restart=False):
+                await super()._async_cleanup_resources(restart)
+                if getattr(self, "_lifeline", None):
+                    os.close(self._lifeline[1])
+                    self._lifeline = None
 
         return Sealed
