@@ -217,3 +217,29 @@ def test_a_class_batch_sealed_resumable_with_feedback_and_an_lms_csv(tmp_path):
     )
     assert third.returncode == 0 and time.monotonic() - again < 60
     assert list(csv.DictReader(open(tmp_path / "g.csv"))) == list(rows.values())
+
+
+ZOOM = """def zoom_transform(factor, size=28):
+    c = (size - 1) / 2
+    return {open}1 / factor, 0.0, c - c / factor, 0.0, 1 / factor, c - c / factor, 0.0, 0.0{close}
+"""
+
+
+@pytest.mark.slow
+def test_a_type_is_the_type_itself_not_its_name(tmp_path):
+    """8.4 asks for a list: a class of the student's called ``list`` is not one (it passed)."""
+    from capsnet_lib.grading.sandbox import Sandbox
+
+    right = ZOOM.format(open="[", close="]")
+    forged = "class list(tuple):\n    pass\n\n\n" + ZOOM.format(open="list((", close="))")
+    for source, mark in [(right, 1), (forged, 0)]:
+        nb = nbformat.v4.new_notebook()
+        label = nbformat.v4.new_markdown_cell("```{exercise} E\n:label: ch08-ex4\n```")
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = ["solution"]
+        nb.cells = [nbformat.v4.new_code_cell("import numpy as np"), label, cell]
+        path = tmp_path / f"{mark}.ipynb"
+        nbformat.write(nb, path)
+        result = runner.grade_notebook(path, 120, sandbox=Sandbox())
+        assert result.status == "graded", result
+        assert result.marks["8.4"] == mark, result.reasons

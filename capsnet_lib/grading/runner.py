@@ -275,10 +275,6 @@ def _with_harvest_cells(nb, exercises, answers, out: Path, rng):
     return plan, inputs, not_found
 
 
-class OutputLimit(Exception):
-    """The notebook printed more than :data:`MAX_OUTPUT` bytes."""
-
-
 def _client_class():
     from nbclient import NotebookClient
 
@@ -291,8 +287,9 @@ def _client_class():
             content = msg.get("content", {})
             self.printed += len(str(content.get("text", ""))) + len(str(content.get("data", "")))
             self.printed += len(str(content.get("traceback", "")))
-            if self.printed > MAX_OUTPUT:
-                raise OutputLimit()
+            process = getattr(getattr(self.km, "provisioner", None), "process", None)
+            if self.printed > MAX_OUTPUT and process is not None and process.poll() is None:
+                process.kill()  # the kernel (its sandbox) ends; the client sees it dead
             return None
 
     return Client
@@ -324,17 +321,20 @@ def _execute(plan, work: Path, timeout: float, exercises, harvested: dict, sandb
         on_cell_executed=collect,
         **extra,
     )
+    stopped = f"stopped: printed more than {MAX_OUTPUT // 2**20} MiB"
     try:
         with _kernel_environment():
             client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up warnings
     except CellTimeoutError:
-        return f"timed out after {timeout:g} s"
-    except OutputLimit:
-        return f"stopped: printed more than {MAX_OUTPUT // 2**20} MiB"
+        return stopped if client.printed > MAX_OUTPUT else f"timed out after {timeout:g} s"
     except DeadKernelError:
-        return "crashed: the kernel died"
+        return stopped if client.printed > MAX_OUTPUT else "crashed: the kernel died"
     except Exception as error:  # noqa: BLE001 - a notebook that breaks the kernel is a row
-        return f"crashed: {type(error).__name__}: {str(error)[:100]}"
+        return (
+            stopped
+            if client.printed > MAX_OUTPUT
+            else f"crashed: {type(error).__name__}: {str(error)[:80]}"
+        )
     finally:
         for cell in plan.cells:  # a harvest cell whose end the hook did not see
             collect(cell, ran=False)

@@ -49,6 +49,7 @@ while True:
         pass
 """
 
+
 def bwrap_path() -> str | None:
     """Where ``bwrap`` is, or None."""
     return shutil.which(BWRAP)
