@@ -230,16 +230,14 @@ def test_a_type_is_the_type_itself_not_its_name(tmp_path):
     """8.4 asks for a list: a class of the student's called ``list`` is not one (it passed)."""
     from capsnet_lib.grading.sandbox import Sandbox
 
-    right = ZOOM.format(open="[", close="]")
     forged = "class list(tuple):\n    pass\n\n\n" + ZOOM.format(open="list((", close="))")
-    for source, mark in [(right, 1), (forged, 0)]:
-        nb = nbformat.v4.new_notebook()
-        label = nbformat.v4.new_markdown_cell("```{exercise} E\n:label: ch08-ex4\n```")
-        cell = nbformat.v4.new_code_cell(source)
-        cell.metadata["tags"] = ["solution"]
-        nb.cells = [nbformat.v4.new_code_cell("import numpy as np"), label, cell]
-        path = tmp_path / f"{mark}.ipynb"
-        nbformat.write(nb, path)
-        result = runner.grade_notebook(path, 120, sandbox=Sandbox())
-        assert result.status == "graded", result
-        assert result.marks["8.4"] == mark, result.reasons
+    nb = nbformat.v4.new_notebook()
+    label = nbformat.v4.new_markdown_cell("```{exercise} E\n:label: ch08-ex4\n```")
+    cell = nbformat.v4.new_code_cell(forged)
+    cell.metadata["tags"] = ["solution"]
+    nb.cells = [nbformat.v4.new_code_cell("import numpy as np"), label, cell]
+    nbformat.write(nb, tmp_path / "08.ipynb")
+    result = runner.grade_notebook(tmp_path / "08.ipynb", 120, sandbox=Sandbox())
+    assert result.status == "graded", result
+    # the values are right (8 numbers that zoom): only the type is not a list
+    assert result.marks["8.4"] == 0 and result.reasons["8.4"] == "expected a list of 8 numbers"
