@@ -24,7 +24,7 @@ import nbformat
 import numpy as np
 import pytest
 
-from capsnet_lib.grading import runner
+from capsnet_lib.grading import batch, gradebook, runner
 from capsnet_lib.grading.harvest import Missing, harvest_cell_source, read_harvest
 from capsnet_lib.grading.spec import Exercise, Probe
 
@@ -132,7 +132,7 @@ def test_the_csv_has_a_row_per_notebook(tmp_path):
         runner.Result(Path("b.ipynb"), None, "not a chapter: no exercises found"),
         runner.Result(Path("c.ipynb"), 2, "graded", {"2.1": 1}),
     ]
-    runner.write_csv(results, tmp_path / "grades.csv")
+    gradebook.write_csv(results, tmp_path / "grades.csv")
     rows = list(csv.DictReader(open(tmp_path / "grades.csv")))
     assert list(rows[0]) == [
         "file",
@@ -210,7 +210,7 @@ def test_chapter_1_solutions_stubs_and_tricks(tmp_path):
         nb = read(CHAPTER_1)
         expected[name] = tamper(nb)
         nbformat.write(nb, folder / f"{name}.ipynb")
-    results = runner.grade([folder], tmp_path / "grades.csv", verbose=False)
+    results = batch.grade([folder], tmp_path / "grades.csv", verbose=False)
     marks = {result.path.stem: result.marks for result in results}
     assert all(result.status == "graded" and result.chapter == 1 for result in results)
     assert marks["a_solutions"] == dict.fromkeys(marks["a_solutions"], 1), results[0].reasons
@@ -289,7 +289,7 @@ def test_every_chapter_solutions_full_marks_stubs_zero(tmp_path):
     stubs.mkdir()
     for path in GRADED:
         nbformat.write(student_of(path), stubs / path.name)
-    results = runner.grade([*GRADED, stubs], tmp_path / "grades.csv", verbose=False)
+    results = batch.grade([*GRADED, stubs], tmp_path / "grades.csv", verbose=False)
     problems = []
     for result in results:
         want = 1 if result.path.parent == NOTEBOOKS else 0

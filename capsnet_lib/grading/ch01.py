@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capsnet_lib.grading.spec import Exercise, Probe, Wrong, close, scalar
+from capsnet_lib.grading.spec import ARRAY, Exercise, Probe, Wrong, close, scalar, with_rules
 
 
 def conv_size(size: int, kernel: int, stride: int = 1) -> int:
@@ -43,8 +43,8 @@ _ROWS = "np.random.default_rng(I['seed']).integers(0, 256, (5, 784)).astype(np.u
 
 def _judge_1_3(answers, inputs, refs) -> None:
     rows = np.random.default_rng(inputs["seed"]).integers(0, 256, (5, 784)).astype(np.uint8)
-    if answers["dtype"] != "float32":
-        raise Wrong(f"dtype should be float32, got {answers['dtype']}")
+    if answers["images"].dtype != np.float32:  # the values' own dtype, not what out says
+        raise Wrong(f"dtype should be float32, got {answers['images'].dtype}")
     close(answers["images"], rows.reshape(5, 28, 28, 1) / 255.0, "to_images", rtol=0, atol=1e-6)
 
 
@@ -93,7 +93,7 @@ def _judge_1_5(answers, inputs, refs) -> None:
         raise Wrong("largest is not the largest loss")
 
 
-EXERCISES = [
+_EXERCISES = [
     Exercise(
         "1.1",
         {"sizes": "[conv_output_size(*case) for case in I['cases']]"},
@@ -103,7 +103,7 @@ EXERCISES = [
     Exercise("1.2", {"prediction": "prediction"}, _judge_1_2),
     Exercise(
         "1.3",
-        {"images": "out", "dtype": Probe("str(out.dtype)", "text")},
+        {"images": Probe("out", ARRAY)},
         _judge_1_3,
         lambda rng: {"seed": int(rng.integers(2**31))},
         prelude=f"out = to_images({_ROWS})",
@@ -127,3 +127,12 @@ EXERCISES = [
         prelude="picked = cl.load_mnist().x_valid[I['index']]",
     ),
 ]
+EXERCISES = with_rules(
+    _EXERCISES,
+    {
+        "1.1": ("conv_output_size",),
+        "1.3": ("to_images",),
+        "1.4": ("num_primary_capsules",),
+        "1.5": ("ink_lost",),
+    },
+)

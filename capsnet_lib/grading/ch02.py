@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capsnet_lib.grading.spec import Exercise, Wrong, close, scalar
+from capsnet_lib.grading.spec import Exercise, Wrong, close, scalar, with_rules
 
 
 def _seed(rng) -> dict:
@@ -80,7 +80,7 @@ def _judge_2_5(answers, inputs, refs) -> None:
         raise Wrong(f"long_untrained: {untrained:.4f} is not the untrained network's share")
 
 
-EXERCISES = [
+_EXERCISES = [
     Exercise("2.1", {"prediction": "prediction"}, _judge_2_1),
     Exercise(
         "2.2", {"pairs": "[capsule_of(*case) for case in I['cases']]"}, _judge_2_2, _channel_cases
@@ -105,3 +105,12 @@ EXERCISES = [
         lambda rng: {"index": sorted(rng.choice(1000, 4, replace=False).tolist())},
     ),
 ]
+EXERCISES = with_rules(
+    _EXERCISES,
+    {
+        "2.2": ("capsule_of",),
+        "2.3": ("capsules_from_channels_first",),
+        "2.4": ("input_length_for",),
+        "2.5": ("primary_lengths",),
+    },
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, scalar
+from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, scalar, with_rules
 
 
 def margin(targets, lengths, m_plus=0.9, m_minus=0.1, lambda_=0.5) -> np.ndarray:
@@ -100,7 +100,7 @@ def _judge_4_5(answers, inputs, refs) -> None:
         raise Wrong(f"{got:g} is not the fraction of the 500 digits with zero margin loss")
 
 
-EXERCISES = [
+_EXERCISES = [
     Exercise(
         "4.1",
         {"losses": "losses"},
@@ -128,3 +128,8 @@ EXERCISES = [
     ),
     Exercise("4.5", {"zero_fraction": "zero_fraction"}, _judge_4_5),
 ]
+EXERCISES = with_rules(
+    _EXERCISES,
+    {"4.1": ("margin_loss_np",), "4.3": ("multi_margin_loss",), "4.4": ("uniform_loss",)},
+    numpy_only={"4.1"},
+)

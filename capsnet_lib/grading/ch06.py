@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, scalar
+from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, scalar, with_rules
 
 
 def _seed(rng) -> dict:
@@ -86,7 +86,7 @@ def _judge_6_5(answers, inputs, refs) -> None:
         raise Wrong(f"{correlation:.3f} is not their correlation")
 
 
-EXERCISES = [
+_EXERCISES = [
     Exercise(
         "6.1",
         {"mse": f"mean_squared_error(*{_PAIR.format(low=0, high=1, n=6)})"},
@@ -113,3 +113,11 @@ EXERCISES = [
         _judge_6_5,
     ),
 ]
+EXERCISES = with_rules(
+    _EXERCISES,
+    {
+        "6.1": ("mean_squared_error",),
+        "6.3": ("dense_parameters",),
+        "6.4": ("bce_reconstruction_loss",),
+    },
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close
+from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, with_rules
 
 
 def shift_right(images: np.ndarray, pixels: int) -> np.ndarray:
@@ -113,7 +113,7 @@ def _judge_8_5(answers, inputs, refs) -> None:
     close(answers["change"], of_sevens[most], "change", rtol=0, atol=1e-4)
 
 
-EXERCISES = [
+_EXERCISES = [
     Exercise("8.1", {"prediction": Probe("prediction", "text")}, _judge_8_1),
     Exercise(
         "8.2",
@@ -141,7 +141,9 @@ EXERCISES = [
         {
             "transforms": "[zoom_transform(f, size=s) for f, s in I['cases']]",
             "types": Probe(
-                "','.join(type(zoom_transform(f, size=s)).__name__ for f, s in I['cases'])", "text"
+                "','.join('list' if type(zoom_transform(f, size=s)) is type([]) else 'other'"
+                " for f, s in I['cases'])",
+                "text",
             ),
         },
         _judge_8_4,
@@ -162,3 +164,13 @@ EXERCISES = [
         },
     ),
 ]
+EXERCISES = with_rules(
+    _EXERCISES,
+    {
+        "8.2": ("tweak",),
+        "8.3": ("interpolate",),
+        "8.4": ("zoom_transform",),
+        "8.5": ("mean_pose_change",),
+    },
+    library={"8.5"},
+)

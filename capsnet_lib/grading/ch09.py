@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capsnet_lib.grading.spec import ARRAYS, Exercise, Probe, Wrong, choice, close
+from capsnet_lib.grading.spec import ARRAYS, Exercise, Probe, Wrong, choice, close, with_rules
 
 N = 300  # the chapter's test images in quick mode
 
@@ -82,7 +82,7 @@ def _judge_9_4(answers, inputs, refs) -> None:
         raise Wrong(f"predicted {answer!r}; the counts at 45 degrees say {measured!r}")
 
 
-EXERCISES = [
+_EXERCISES = [
     Exercise(
         "9.1",
         {"matrices": "[rotation_matrix(d) for d in I['degrees']]"},
@@ -104,3 +104,9 @@ EXERCISES = [
     ),
     Exercise("9.4", {"prediction": Probe("prediction", "text")}, _judge_9_4),
 ]
+EXERCISES = with_rules(
+    _EXERCISES,
+    {"9.1": ("rotation_matrix",), "9.2": ("shift",), "9.3": ("train_on_rotations",)},
+    numpy_only={"9.2"},
+    library={"9.3"},
+)

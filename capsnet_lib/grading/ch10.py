@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, scalar
+from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, scalar, with_rules
 
 
 def _three_digit_measurement(refs) -> str:
@@ -66,7 +66,7 @@ def _judge_10_3(answers, inputs, refs) -> None:
         raise Wrong(f"predicted {got:g}; W holds {measured:,} weights")
 
 
-EXERCISES = [
+_EXERCISES = [
     Exercise("10.1", {"prediction": Probe("prediction", "text")}, _judge_10_1),
     Exercise(
         "10.2",
@@ -81,3 +81,8 @@ EXERCISES = [
     ),
     Exercise("10.3", {"prediction": "prediction"}, _judge_10_3),
 ]
+EXERCISES = with_rules(
+    _EXERCISES,
+    {"10.2": ("both_right",)},
+    numpy_only={"10.2"},
+)

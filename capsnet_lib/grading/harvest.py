@@ -9,16 +9,19 @@ returned reaches the grader as a Python object.
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from capsnet_lib.grading.spec import ARRAYS, TEXT, Exercise
+from capsnet_lib.grading.spec import ARRAY, ARRAYS, TEXT, Exercise
 
 NOTES = "__notes__"  # the key of the JSON object of errors, probe -> message
-MAX_BYTES = 256 * 2**20  # a harvest file larger than this is refused
+MAX_BYTES = 256 * 2**20  # a harvest larger than this, compressed or not, is refused
+MAX_PARTS = 1000  # the most arrays an "arrays" probe may hold
 MARK = "# capsnet_lib.grading: harvest"  # the first line of every harvest cell
 
 _TEMPLATE = """{mark} {number} (added by the grader)
@@ -49,7 +52,7 @@ def __capsnet_grader_harvest():
             if value is None:
                 raise NotImplementedError("still None")
             if kind == "text":
-                if type(value) is not str:
+                if type(value) is not type(""):
                     raise TypeError("expected a string, got " + type(value).__name__)
                 arrays[name] = numpy.array(value)
             elif kind == "arrays":
@@ -57,6 +60,8 @@ def __capsnet_grader_harvest():
                 for k, part in enumerate(parts):
                     arrays[name + "#" + str(k)] = numpy.array(numpy.asarray(part, numpy.float64))
                 arrays[name + "#count"] = numpy.array(float(len(parts)))
+            elif kind == "array":
+                arrays[name] = numpy.array(numpy.asarray(value))
             else:
                 arrays[name] = numpy.array(numpy.asarray(value, numpy.float64))
         except Exception as error:
@@ -109,9 +114,8 @@ def read_harvest(exercise: Exercise, path: Path) -> dict:
     try:
         if path.stat().st_size > MAX_BYTES:
             raise ValueError("too large")
-        with np.load(path, allow_pickle=False) as archive:
-            stored = {key: archive[key] for key in archive.files}
-    except (OSError, ValueError) as error:
+        stored = _read_npz(path)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
         return dict.fromkeys(names, Missing(f"the harvested values could not be read ({error})"))
     finally:
         path.unlink(missing_ok=True)
@@ -122,6 +126,25 @@ def read_harvest(exercise: Exercise, path: Path) -> dict:
     return {name: _value(exercise.probe(name).kind, name, stored, notes) for name in names}
 
 
+def _read_npz(path: Path) -> dict:
+    """The arrays of an ``.npz``, each member decompressed at most to what is left of
+    :data:`MAX_BYTES` (a small file that inflates to gigabytes is refused, not read)."""
+    stored, left = {}, MAX_BYTES
+    with zipfile.ZipFile(path) as archive:
+        members = archive.infolist()
+        if len(members) > MAX_PARTS + 64:
+            raise ValueError(f"{len(members)} arrays")
+        for member in members:
+            with archive.open(member) as stream:
+                data = stream.read(left + 1)
+            left -= len(data)
+            if left < 0:
+                raise ValueError(f"larger than {MAX_BYTES // 2**20} MiB once decompressed")
+            key = member.filename.removesuffix(".npy")
+            stored[key] = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+    return stored
+
+
 def _value(kind: str, name: str, stored: dict, notes: dict):
     if name in notes:
         return Missing(str(notes[name]))
@@ -129,6 +152,8 @@ def _value(kind: str, name: str, stored: dict, notes: dict):
         count = stored.get(name + "#count")
         if count is None or count.dtype != np.float64 or count.shape != ():
             return Missing("no value")
+        if not (np.isfinite(count) and 0 <= count <= MAX_PARTS and count == int(count)):
+            return Missing(f"a count of {float(count):g} parts (at most {MAX_PARTS})")
         parts = [stored.get(f"{name}#{k}") for k in range(int(count))]
         if any(part is None or part.dtype != np.float64 for part in parts):
             return Missing("not a list of numeric arrays")
@@ -140,6 +165,10 @@ def _value(kind: str, name: str, stored: dict, notes: dict):
         if value.dtype.kind != "U" or value.shape != ():
             return Missing("not a string")
         return str(value)
+    if kind == ARRAY:
+        if value.dtype.kind not in "biuf":
+            return Missing("not numbers")
+        return value
     if value.dtype != np.float64:
         return Missing("not numbers")
     return value

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import csv
 import importlib
 import os
 import re
 import secrets
 import subprocess
 import tempfile
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -20,6 +20,7 @@ import numpy as np
 
 from capsnet_lib.grading.harvest import Missing, harvest_cell_source, read_harvest
 from capsnet_lib.grading.refs import References
+from capsnet_lib.grading.source import Submission, modules_in
 from capsnet_lib.grading.spec import Exercise, Wrong
 
 DEFAULT_TIMEOUT = 900  # seconds per notebook; chapter 7 takes about 3 minutes in quick mode
@@ -27,6 +28,8 @@ LABEL = re.compile(r":label:\s*ch(\d+)-ex(\d+)\b")  # the book's {exercise} dire
 HEADING = re.compile(r"^#{1,6}\s*Exercise\s+(\d+)\.(\d+)\b", re.M)  # the student edition's
 GRADE_ID = re.compile(r"^ch(\d+)-ex(\d+)(?:-\d+)?$")  # nbgrader's grade_id of an answer cell
 KERNEL_ENV = {"CAPSNET_QUICK": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+MAX_OUTPUT = 16 * 2**20  # bytes a notebook may print or display before its kernel is stopped
+JUDGING = threading.Lock()
 
 
 @dataclass
@@ -122,6 +125,11 @@ def grade_notebook(
     timeout: float = DEFAULT_TIMEOUT,
     refs: References | None = None,
     seed: int | None = None,
+    *,
+    text: str | None = None,
+    chapter: int | None = None,
+    on_mark=None,
+    sandbox=None,
 ) -> Result:
     """Execute ``path`` in a new kernel with harvest cells, and judge every exercise.
 
@@ -135,6 +143,13 @@ def grade_notebook(
         timeout: Seconds the whole notebook may run.
         refs: The batch's shared :class:`References` (a new one by default).
         seed: Draws the grader's inputs to the student's functions (default: a fresh one).
+        text: The notebook as handed in (read from ``path`` when None): what is run and what
+            the source rules read.
+        chapter: The assignment's chapter: a notebook of another chapter is not run, its
+            row says so and the chapter's exercises score 0.
+        on_mark: ``on_mark(number, mark, reason)``, called as each exercise is judged.
+        sandbox: A :class:`~capsnet_lib.grading.sandbox.Sandbox` to run the kernel in
+            (None: unsealed, in this machine's environment).
 
     Introduced with the grader (``python -m capsnet_lib grade``).
     """
@@ -143,7 +158,9 @@ def grade_notebook(
     refs = refs or References()
     result = Result(Path(path))
     try:
-        nb = nbformat.read(path, as_version=4)
+        if text is None:
+            text = Path(path).read_text(encoding="utf-8")
+        nb = nbformat.reads(text, as_version=4)
     except Exception as error:  # noqa: BLE001 - any unreadable file is a row, not a crash
         result.status = f"unreadable notebook ({type(error).__name__})"
         return result
@@ -151,6 +168,11 @@ def grade_notebook(
     result.chapter = chapter_of(answers)
     if result.chapter is None:
         result.status = "not a chapter: no exercises found"
+        return result
+    if chapter is not None and result.chapter != chapter:
+        result.status = f"not the assignment: a chapter {result.chapter} notebook, not {chapter}"
+        for exercise in chapter_exercises(chapter) or []:
+            _mark(result, exercise.number, f"not handed in (chapter {result.chapter} was)")
         return result
     exercises = chapter_exercises(result.chapter)
     if exercises is None:
@@ -163,7 +185,8 @@ def grade_notebook(
         work.mkdir()
         out.mkdir()
         plan, inputs, not_found = _with_harvest_cells(nb, exercises, answers, out, rng)
-        result.status = _execute(plan, work, timeout, exercises, harvested)
+        result.status = _execute(plan, work, timeout, exercises, harvested, sandbox)
+    submission = Submission(nb, answers, is_check)
     for exercise in exercises:
         number = exercise.number
         if number in not_found:
@@ -171,7 +194,11 @@ def grade_notebook(
         elif number not in harvested:
             _mark(result, number, f"not reached ({result.status})")
         else:
-            _mark(result, number, _verdict(exercise, harvested[number], inputs[number], refs))
+            with JUDGING:  # one verdict at a time: the references are shared by the batch
+                verdict = _verdict(exercise, harvested[number], inputs[number], refs, submission)
+            _mark(result, number, verdict)
+        if on_mark is not None:
+            on_mark(number, result.marks[number], result.reasons.get(number))
     return result
 
 
@@ -181,20 +208,39 @@ def _mark(result: Result, number: str, reason: str | None) -> None:
         result.reasons[number] = reason
 
 
-def _verdict(exercise: Exercise, values: dict, inputs: dict, refs: References) -> str | None:
-    """None when the answer is right, else the reason."""
+def _verdict(
+    exercise: Exercise, values: dict, inputs: dict, refs: References, submission: Submission
+) -> str | None:
+    """None when the answer is right, else the reason. NaN or inf anywhere is wrong; an
+    exercise's functions are read from the notebook as handed in (``values["source"]``)."""
     for name, value in values.items():
         if isinstance(value, Missing):
             if value.reason.startswith("NotImplementedError"):
                 return "not answered (NotImplementedError)"
             return f"{name}: {value.reason}"
+        for part in value if isinstance(value, list) else [value]:
+            if isinstance(part, np.ndarray) and part.dtype.kind == "f":
+                if not np.all(np.isfinite(part)):
+                    return f"{name}: not a finite number (NaN or inf)"
     try:
+        values = dict(values)
+        if exercise.writes:
+            values["source"] = "\n\n".join(
+                _source_of(submission, exercise, name) for name in exercise.writes
+            )
         exercise.judge(values, inputs, refs)
     except Wrong as wrong:
         return str(wrong)
     except Exception as error:  # noqa: BLE001 - an answer of an unexpected form is wrong
         return f"{type(error).__name__}: {error}"[:300]
     return None
+
+
+def _source_of(submission: Submission, exercise: Exercise, name: str) -> str:
+    source = submission.reached(exercise.number, name, numpy_only=exercise.numpy_only)
+    if not exercise.library and "capsnet_lib" in modules_in(source):
+        raise Wrong(f"`{name}` uses the book's library: the exercise asks you to write it")
+    return source
 
 
 def _with_harvest_cells(nb, exercises, answers, out: Path, rng):
@@ -229,9 +275,28 @@ def _with_harvest_cells(nb, exercises, answers, out: Path, rng):
     return plan, inputs, not_found
 
 
-def _execute(plan, work: Path, timeout: float, exercises, harvested: dict) -> str:
-    """Run ``plan`` in a new kernel; fill ``harvested`` as harvest cells end; the status."""
+def _client_class():
     from nbclient import NotebookClient
+
+    class Client(NotebookClient):
+        """Keeps no output (nothing reads it) and stops a notebook that prints too much."""
+
+        printed = 0
+
+        def output(self, outs, msg, display_id, cell_index):
+            content = msg.get("content", {})
+            self.printed += len(str(content.get("text", ""))) + len(str(content.get("data", "")))
+            self.printed += len(str(content.get("traceback", "")))
+            process = getattr(getattr(self.km, "provisioner", None), "process", None)
+            if self.printed > MAX_OUTPUT and process is not None and process.poll() is None:
+                process.kill()  # the kernel (its sandbox) ends; the client sees it dead
+            return None
+
+    return Client
+
+
+def _execute(plan, work: Path, timeout: float, exercises, harvested: dict, sandbox=None) -> str:
+    """Run ``plan`` in a new kernel; fill ``harvested`` as harvest cells end; the status."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     by_number = {exercise.number: exercise for exercise in exercises}
@@ -244,7 +309,8 @@ def _execute(plan, work: Path, timeout: float, exercises, harvested: dict) -> st
             exercise = by_number[info["exercise"]]
             harvested[info["exercise"]] = read_harvest(exercise, Path(info["path"]))
 
-    client = NotebookClient(
+    extra = {} if sandbox is None else sandbox.client_options(work.parent)
+    client = _client_class()(
         plan,
         timeout=int(timeout),
         timeout_func=lambda cell: max(1, int(deadline - time.monotonic())),
@@ -253,79 +319,23 @@ def _execute(plan, work: Path, timeout: float, exercises, harvested: dict) -> st
         shutdown_kernel="immediate",
         resources={"metadata": {"path": str(work)}},
         on_cell_executed=collect,
+        **extra,
     )
+    stopped = f"stopped: printed more than {MAX_OUTPUT // 2**20} MiB"
     try:
         with _kernel_environment():
             client.execute(stderr=subprocess.DEVNULL)  # the kernel's own start-up warnings
     except CellTimeoutError:
-        return f"timed out after {timeout:g} s"
+        return stopped if client.printed > MAX_OUTPUT else f"timed out after {timeout:g} s"
     except DeadKernelError:
-        return "crashed: the kernel died"
+        return stopped if client.printed > MAX_OUTPUT else "crashed: the kernel died"
     except Exception as error:  # noqa: BLE001 - a notebook that breaks the kernel is a row
-        return f"crashed: {type(error).__name__}: {str(error)[:100]}"
+        return (
+            stopped
+            if client.printed > MAX_OUTPUT
+            else f"crashed: {type(error).__name__}: {str(error)[:80]}"
+        )
     finally:
         for cell in plan.cells:  # a harvest cell whose end the hook did not see
             collect(cell, ran=False)
     return "graded"
-
-
-def notebooks_in(paths) -> list[Path]:
-    """The notebooks named, and those in the folders named (recursively), in order."""
-    found = []
-    for path in map(Path, paths):
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
-        else:
-            found.append(path)
-    return found
-
-
-def write_csv(results: list[Result], csv_path: Path) -> None:
-    """One row per notebook: file, chapter, status, one column per exercise, total, reasons."""
-    numbers = sorted(
-        {number for result in results for number in result.marks},
-        key=lambda n: tuple(int(part) for part in n.split(".")),
-    )
-    with open(csv_path, "w", newline="") as stream:
-        writer = csv.writer(stream)
-        writer.writerow(["file", "chapter", "status", *numbers, "total", "out_of", "reasons"])
-        for result in results:
-            writer.writerow(
-                [
-                    str(result.path),
-                    "" if result.chapter is None else result.chapter,
-                    result.status,
-                    *(result.marks.get(number, "") for number in numbers),
-                    result.total,
-                    len(result.marks),
-                    "; ".join(f"{n}: {why}" for n, why in result.reasons.items()),
-                ]
-            )
-
-
-def grade(
-    paths, csv_path: Path, timeout: float = DEFAULT_TIMEOUT, verbose: bool = True
-) -> list[Result]:
-    """Grade every notebook of ``paths`` (files or folders), one after the other, and write
-    ``csv_path``; a progress bar over the batch when ``verbose``. Returns the results.
-
-    Introduced with the grader (``python -m capsnet_lib grade``).
-    """
-    notebooks = notebooks_in(paths)
-    if not notebooks:
-        raise ValueError(f"no notebooks (.ipynb) in {', '.join(map(str, paths))}")
-    missing = [str(path) for path in notebooks if not path.is_file()]
-    if missing:
-        raise FileNotFoundError(f"no such notebook: {', '.join(missing)}")
-    refs, results = References(), []
-    progress = None
-    if verbose:
-        import keras
-
-        progress = keras.utils.Progbar(len(notebooks), unit_name="notebook")
-    for number, path in enumerate(notebooks, start=1):
-        results.append(grade_notebook(path, timeout, refs))
-        write_csv(results, csv_path)  # a batch cut short still leaves its rows
-        if progress is not None:
-            progress.update(number)
-    return results

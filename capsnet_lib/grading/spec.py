@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-NUMBER, TEXT, ARRAYS = "number", "text", "arrays"  # the plain forms a probe's value takes
+NUMBER, TEXT, ARRAYS, ARRAY = "number", "text", "arrays", "array"  # a probe value's plain forms
 
 
 class Wrong(Exception):
@@ -28,7 +28,9 @@ class Probe:
     ``keras``, ``cl`` (the book's library), ``I`` (the grader's inputs, plain JSON values)
     and whatever the exercise's ``prelude`` defined. Its value is converted there to the
     plain form ``kind``: ``"number"`` (a float64 array, ``np.asarray(value, float64)``),
-    ``"text"`` (a ``str`` and nothing else) or ``"arrays"`` (a list of float64 arrays).
+    ``"text"`` (a ``str`` and nothing else), ``"arrays"`` (a list of float64 arrays) or
+    ``"array"`` (``np.asarray(value)`` in its own numeric dtype: the dtype the grader sees is
+    the values', never what the object says of itself).
     """
 
     expression: str
@@ -51,6 +53,14 @@ class Exercise:
             them in advance.
         prelude: Statements run before the probes, in the same namespace (e.g. calling the
             student's function once and keeping its result).
+        writes: The functions the exercise asks the student to write: each must be a ``def``
+            in the answer cell; the verdict gets their source, read from the notebook file
+            with all it reaches there, as ``answers["source"]``
+            (:mod:`capsnet_lib.grading.source`).
+        numpy_only: The exercise asks for NumPy only: what ``writes`` reach may import and
+            use NumPy (and ``math``), nothing else.
+        library: ``writes`` may use ``capsnet_lib``; otherwise a function that reaches the
+            book's library (``cl.squash`` for the student's ``squash``) earns nothing.
     """
 
     number: str
@@ -58,11 +68,35 @@ class Exercise:
     judge: Callable[[dict, dict, object], None]
     inputs: Callable[[np.random.Generator], dict] = field(default=lambda rng: {})
     prelude: str = ""
+    writes: tuple[str, ...] = ()
+    numpy_only: bool = False
+    library: bool = False
 
     def probe(self, name: str) -> Probe:
         """The probe called ``name``, as a :class:`Probe`."""
         probe = self.probes[name]
         return probe if isinstance(probe, Probe) else Probe(probe)
+
+
+def with_rules(
+    exercises: list[Exercise],
+    writes: Mapping[str, tuple[str, ...]],
+    numpy_only: frozenset | set = frozenset(),
+    library: frozenset | set = frozenset(),
+) -> list[Exercise]:
+    """``exercises`` with their source rules: exercise number -> the functions it asks for,
+    the numbers that ask for NumPy only, the numbers whose functions may use the library."""
+    from dataclasses import replace
+
+    return [
+        replace(
+            exercise,
+            writes=tuple(writes.get(exercise.number, ())),
+            numpy_only=exercise.number in numpy_only,
+            library=exercise.number in library,
+        )
+        for exercise in exercises
+    ]
 
 
 # -- helpers for verdicts ---------------------------------------------------------------------

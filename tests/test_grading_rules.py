@@ -1,0 +1,162 @@
+"""The grader judges what was handed in (issue 31): fast tests, no kernel.
+
+Source rules are read from the notebook file (the answer cell and all the function reaches
+there), NumPy only is checked where an exercise asks it, a piece delegated to the library
+earns nothing, NaN or inf never passes, and a harvest file cannot make the grader read a
+billion parts or inflate past its size limit.
+"""
+
+from __future__ import annotations
+
+import zipfile
+
+import nbformat
+import numpy as np
+import pytest
+
+from capsnet_lib.grading import harvest, runner
+from capsnet_lib.grading.harvest import Missing, read_harvest
+from capsnet_lib.grading.refs import References
+
+SETUP = "import numpy as np\nimport tensorflow as tf\n\nimport capsnet_lib as cl"
+
+
+def notebook(chapter: int, answers: dict[int, str], before: str = "") -> nbformat.NotebookNode:
+    """A notebook of ``chapter``: a setup cell, ``before``, then exercise k's answer cell."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
+    if before:
+        nb.cells.append(nbformat.v4.new_code_cell(before))
+    for k, source in answers.items():
+        nb.cells.append(
+            nbformat.v4.new_markdown_cell(f"```{{exercise}} E\n:label: ch{chapter:02d}-ex{k}\n```")
+        )
+        cell = nbformat.v4.new_code_cell(source)
+        cell.metadata["tags"] = ["solution"]
+        nb.cells.append(cell)
+    return nb
+
+
+def verdict(nb, number: str, values: dict, inputs: dict | None = None) -> str | None:
+    """The grader's verdict on ``values`` harvested for ``number`` from ``nb``."""
+    from capsnet_lib.grading.source import Submission
+
+    chapter = int(number.split(".")[0])
+    exercise = next(e for e in runner.chapter_exercises(chapter) if e.number == number)
+    submission = Submission(nb, runner.answer_cells(nb), runner.is_check)
+    return runner._verdict(exercise, values, inputs or {}, References(), submission)
+
+
+def _port_values(seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    u = rng.normal(size=(2, 1152, 8)).astype(np.float32)
+    W = rng.normal(size=(1152, 10, 16, 8)).astype(np.float32)
+    return {"u_hat": np.einsum("bid,ijkd->bijk", u.astype(np.float64), W)}
+
+
+RIGHT_3_1 = (
+    "def predictions_from_port(u, W_port):\n    return tf.einsum('bid,jikd->bijk', u, W_port)"
+)
+
+
+def test_3_1_source_is_the_notebooks_own():
+    """Right values and a right function pass; a transpose one line above it does not."""
+    values, inputs = _port_values(7), {"seed": 7}
+    assert verdict(notebook(3, {1: RIGHT_3_1}), "3.1", values, inputs) is None
+    helper = "_turn = tf.transpose\n\n\n" + RIGHT_3_1.replace("return", "_turn\n    return")
+    assert "transpose" in verdict(notebook(3, {1: helper}), "3.1", values, inputs)
+    far = notebook(3, {1: RIGHT_3_1.replace("tf.einsum", "_my_einsum")}, before="")
+    far.cells.insert(
+        1, nbformat.v4.new_code_cell("def _my_einsum(*a):\n    return tf.transpose(tf.einsum(*a))")
+    )
+    assert "transpose" in verdict(far, "3.1", values, inputs)
+
+
+def test_a_function_bound_otherwise_than_by_def_earns_nothing():
+    """``predictions_from_port = ...``, a later rebinding, exec: the file cannot show it."""
+    values, inputs = _port_values(3), {"seed": 3}
+    for answer in [
+        "predictions_from_port = lambda u, W: tf.einsum('bid,jikd->bijk', u, W)",
+        RIGHT_3_1 + "\n\n\npredictions_from_port = cl.routing.predictions",
+        "exec('def predictions_from_port(u, W): pass')",
+    ]:
+        reason = verdict(notebook(3, {1: answer}), "3.1", values, inputs)
+        assert reason and ("def" in reason or "exec" in reason), answer
+
+
+def test_numpy_only_where_the_exercise_says_so():
+    """4.1 answered with the library's margin loss, or with TensorFlow, scores 0."""
+    values = {"losses": np.zeros(4)}  # the values are not what is checked here
+    library = "def margin_loss_np(labels, lengths):\n    return cl.margin_loss(labels, lengths)"
+    assert "NumPy only" in verdict(notebook(4, {1: library}), "4.1", values)
+    tensor = "def margin_loss_np(labels, lengths):\n    return tf.reduce_mean(lengths)"
+    assert "NumPy only" in verdict(notebook(4, {1: tensor}), "4.1", values)
+    inside = "def shift(images, dx, dy):\n    import scipy.ndimage\n    return images"
+    assert "NumPy only" in verdict(notebook(9, {2: inside}), "9.2", {"shifted": [np.zeros(1)]})
+    both = "def both_right(lengths, labels):\n    return keras.ops.all(lengths)"
+    assert "NumPy only" in verdict(notebook(10, {2: both}), "10.2", {"right": np.zeros(1)})
+
+
+def test_the_asked_piece_delegated_to_the_library_earns_nothing():
+    """``multi_margin_loss = cl.margin_loss`` and a def that only calls it score 0."""
+    values = {"multi": np.zeros(()), "two": np.zeros(())}
+    for answer in [
+        "multi_margin_loss = cl.margin_loss",
+        "def multi_margin_loss(targets, lengths):\n    return cl.margin_loss(targets, lengths)",
+        "from capsnet_lib.losses import margin_loss\n\n\n"
+        "def multi_margin_loss(targets, lengths):\n    return margin_loss(targets, lengths)",
+    ]:
+        reason = verdict(notebook(4, {3: answer}), "4.3", values, {"seed": 1})
+        assert reason and ("library" in reason or "def" in reason), answer
+
+
+def test_nan_and_inf_never_pass():
+    """3.5 answered with NaN scored 1 (``abs(nan - x) > tol`` is False)."""
+    nb = notebook(3, {5: "measured = {1: (np.nan, np.nan), 3: (np.nan, np.nan)}"})
+    nan = {"keys": np.array([1.0, 3.0]), "r1": np.full(2, np.nan), "r3": np.full(2, np.nan)}
+    assert "finite" in verdict(nb, "3.5", nan)
+    inf = {"keys": np.array([1.0, 3.0]), "r1": np.full(2, np.inf), "r3": np.full(2, -np.inf)}
+    assert "finite" in verdict(nb, "3.5", inf)
+
+
+def test_a_dtype_is_the_values_own():
+    """1.3: float64 values in an object that says float32 are float64 to the grader."""
+    rows = np.random.default_rng(5).integers(0, 256, (5, 784)).astype(np.uint8)
+    images = rows.reshape(5, 28, 28, 1) / 255.0
+    nb = notebook(1, {3: "def to_images(rows):\n    return rows"})
+    assert "float32" in verdict(nb, "1.3", {"images": images}, {"seed": 5})
+    assert verdict(nb, "1.3", {"images": images.astype(np.float32)}, {"seed": 5}) is None
+
+
+def _harvest_file(path, **arrays):
+    np.savez_compressed(path, __notes__=np.array("{}"), **arrays)
+    return path
+
+
+def test_a_harvest_asking_for_a_huge_count_is_refused_at_once(tmp_path):
+    """9.3's weights list said 1e15 parts: the grader looped over them."""
+    exercise = runner.chapter_exercises(9)[2]
+    path = _harvest_file(tmp_path / "h.npz", **{"weights#count": np.array(1e15)})
+    value = read_harvest(exercise, path)["weights"]
+    assert isinstance(value, Missing) and "count" in value.reason
+
+
+def test_a_harvest_file_is_capped_on_its_decompressed_size(tmp_path, monkeypatch):
+    """A small file that inflates past the limit is refused (the limit was on the file)."""
+    monkeypatch.setattr(harvest, "MAX_BYTES", 2**20)
+    path = _harvest_file(tmp_path / "h.npz", x=np.zeros(2**18))  # 2 MiB of zeros, a few kB
+    assert path.stat().st_size < 2**16
+    with zipfile.ZipFile(path) as archive:
+        assert sum(info.file_size for info in archive.infolist()) > 2**20
+    value = read_harvest(runner.chapter_exercises(4)[0], path)
+    assert isinstance(value["losses"], Missing) and "decompressed" in value["losses"].reason
+
+
+@pytest.mark.parametrize("number", ["3.1", "5.1", "7.2"])
+def test_no_source_is_taken_from_the_kernel(number):
+    """The probes of the source rules read nothing like ``inspect.getsource``."""
+    chapter = int(number.split(".")[0])
+    exercise = next(e for e in runner.chapter_exercises(chapter) if e.number == number)
+    expressions = [exercise.probe(name).expression for name in exercise.probes]
+    assert not any("getsource" in expression for expression in expressions)
+    assert exercise.writes
