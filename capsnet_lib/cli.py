@@ -67,7 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train, checkpointing every epoch; rerun to resume")
     train.add_argument("--out", required=True, help="output folder (checkpoints, log.csv)")
     train.add_argument("--epochs", type=positive_int, required=True, help="total epochs")
-    train.add_argument("--batch-size", type=positive_int, default=128)
+    train.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=128,
+        help="images per step (default 128); with --distribute, the global batch, split over "
+        "the replicas, the learning rate unchanged",
+    )
     train.add_argument("--routing-iterations", type=positive_int, default=3)
     train.add_argument("--limit", type=positive_int, help="use only the first N images")
     train.add_argument("--learning-rate", type=positive_float, default=1e-3)
@@ -125,6 +131,13 @@ def build_parser() -> argparse.ArgumentParser:
         type=fraction,
         help="share of each class of --data-dir held out for validation (default: 0.2)",
     )
+    train.add_argument(
+        "--distribute",
+        choices=["mirrored", "multi-worker"],
+        help="train with tf.distribute: mirrored, over every local GPU (without one, the "
+        "CAPSNET_CPU_DEVICES=N logical CPU devices); multi-worker, over the workers TF_CONFIG "
+        "names, the same command on each; only the chief writes --out (default: one device)",
+    )
     train.add_argument("--seed", type=int, default=None)
     train.add_argument(
         "--overwrite",
@@ -165,9 +178,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> None:
     """Handle ``train``."""
+    from capsnet_lib.distribute import make_strategy
     from capsnet_lib.precision import resolve_precision
     from capsnet_lib.training import train
 
+    strategy = make_strategy(args.distribute)  # before anything runs: TF_CONFIG's workers
     chosen, reason = resolve_precision(args.precision)
     print(f"precision: {chosen} ({reason})", flush=True)
     _, history = train(
@@ -192,6 +207,7 @@ def run_train(args: argparse.Namespace) -> None:
         image_size=args.image_size,
         color_mode=args.color,
         validation_split=args.validation_split,
+        distribute=strategy,
     )
     if history:
         last = history[-1]
