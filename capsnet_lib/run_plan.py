@@ -107,9 +107,20 @@ class RunPlan:
 
 
 def plan_run(
-    out_dir, epochs, *, task, data_dir, image_size, color_mode, validation_split,
-    init_weights, overwrite, verbose, distribute, **settings,
-) -> RunPlan:  # fmt: skip
+    out_dir: str | Path,
+    epochs: int,
+    *,
+    task: str | None,
+    data_dir: str | Path | None,
+    image_size: tuple[int, int] | None,
+    color_mode: str | None,
+    validation_split: float | None,
+    init_weights: str | Path | None,
+    overwrite: bool,
+    verbose: int | str,
+    distribute: str | tf.distribute.Strategy | None,
+    **settings,
+) -> RunPlan:
     """A checked :class:`RunPlan` for :func:`~capsnet_lib.training.train`'s arguments.
 
     ``settings``: the run's recorded settings (batch size, schedule, seed, CapsNet fields).
@@ -147,7 +158,7 @@ def plan_run(
     )
 
 
-def open_run(plan: RunPlan):
+def open_run(plan: RunPlan) -> tuple[keras.Model, dict]:
     """``(model, state)``: the run resumed from its last checkpoint, or started.
 
     The chief checks and repairs the folder (or refuses it), and every worker then starts
@@ -170,7 +181,7 @@ def open_run(plan: RunPlan):
                 settings["seed"] = secrets.randbelow(2**31)
     if in_multi_worker_mode(plan.strategy):
         epoch, settings["seed"] = chief_values(plan.strategy, [epoch, settings["seed"] or 0])
-    checkpoint = plan.out_dir / f"{CHECKPOINT_PREFIX}{epoch:04d}"
+    checkpoint = found[0] if found else plan.out_dir / f"{CHECKPOINT_PREFIX}{epoch:04d}"
     if epoch and not plan.chief:
         state = read_state(checkpoint / STATE_NAME)
         check_same_settings(state["settings"] or {}, settings, plan.out_dir)

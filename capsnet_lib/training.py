@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from capsnet_lib.checkpoints import EpochCheckpoint, StopOnNonFiniteLoss, TrainingDiverged
 from capsnet_lib.data import epoch_seed
@@ -71,7 +72,7 @@ def train(
     image_size: tuple[int, int] | None = None,
     color_mode: str | None = None,
     validation_split: float | None = None,
-    distribute=None,
+    distribute: str | tf.distribute.Strategy | None = None,
     **settings,
 ) -> tuple[CapsNet, list[dict]]:
     """Train on MNIST, MultiMNIST or a folder of images, validating every epoch; run it again to resume after an interruption.
