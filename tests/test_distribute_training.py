@@ -18,8 +18,9 @@ import time
 import numpy as np
 import pytest
 
-TINY = dict(limit=16, batch_size=16, routing_iterations=1, seed=3, decay=False)
-TINY_ARGS = ["--limit", "16", "--batch-size", "16", "--routing-iterations", "1", "--seed", "3"]
+# Routing without XLA: its compile is most of a tiny run (the mirrored fit with XLA: test_distribute)
+TINY = dict(limit=16, batch_size=16, routing_iterations=1, seed=3, decay=False, xla_routing=False)
+TINY_ARGS = "--limit 16 --batch-size 16 --routing-iterations 1 --seed 3 --no-xla-routing".split()
 
 SCRIPT = textwrap.dedent(
     """
@@ -67,11 +68,13 @@ def assert_same_step(folder, one, start):
         np.testing.assert_allclose(a, b, rtol=0, atol=0.05 * moved)
 
 
+@pytest.mark.slow
 def test_train_on_two_logical_devices_takes_one_devices_step(runs):
     out, start = runs
     assert_same_step(out / "two", out / "one", start)
 
 
+@pytest.mark.slow
 def test_the_cli_on_two_logical_devices_takes_one_devices_step(runs, tmp_path):
     out, start = runs
     command = [sys.executable, "-m", "capsnet_lib", "train", "--out", str(tmp_path / "cli")]
@@ -88,8 +91,8 @@ def test_the_cli_on_two_logical_devices_takes_one_devices_step(runs, tmp_path):
 
 # -- two worker processes on this machine (MultiWorkerMirroredStrategy, TF_CONFIG) ----------
 
-WORKER_ARGS = ["--limit", "96", "--batch-size", "16", "--routing-iterations", "1", "--seed", "1"]
-EPOCHS = 3
+WORKER_ARGS = "--limit 64 --batch-size 16 --routing-iterations 1 --seed 1 --no-xla-routing".split()
+EPOCHS = 2
 
 
 def free_ports(count):
@@ -136,6 +139,7 @@ def stop(workers):
         worker.wait()
 
 
+@pytest.mark.slow
 def test_two_workers_train_one_run_and_resume_after_one_is_killed(tmp_path):
     out, logs = tmp_path / "run", tmp_path
     workers = start_workers(out, logs, 1)
@@ -152,7 +156,7 @@ def test_two_workers_train_one_run_and_resume_after_one_is_killed(tmp_path):
         assert not (out / f"epoch-{EPOCHS:04d}").exists(), "the run ended before the kill"
     finally:
         stop(workers)  # the chief waits on the lost worker: stopped, as a scheduler would
-    assert logged(out) in ([1], [1, 2])
+    assert logged(out) in ([], [1])  # killed in epoch 2 (epoch 1's log line may not be out yet)
     workers = start_workers(out, logs, 2)  # both restarted, on new ports
     try:
         for index, worker in enumerate(workers):
@@ -161,25 +165,25 @@ def test_two_workers_train_one_run_and_resume_after_one_is_killed(tmp_path):
             assert worker.returncode == 0, text[-3000:]
     finally:
         stop(workers)
-    assert logged(out) == [1, 2, 3]  # every epoch once: nothing lost, nothing repeated
+    assert logged(out) == [1, 2]  # every epoch once: nothing lost, nothing repeated
     names = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))
     assert names == [
         "best.weights.h5",
         "config.json",
+        "epoch-0001",
         "epoch-0002",
-        "epoch-0003",
         "log.csv",
         "settings.json",
     ]
     assert not list(out.glob(".checkpoint-*")) and not list(out.glob(".tmp-*"))
     check = (  # in a fresh process, as a reader loads it
         "import keras, numpy as np, capsnet_lib;"
-        f"m = keras.models.load_model(r'{out / 'epoch-0003' / 'model.keras'}');"
+        f"m = keras.models.load_model(r'{out / 'epoch-0002' / 'model.keras'}');"
         "print(int(m.optimizer.iterations.numpy()), all(np.isfinite(w).all() for w in m.get_weights()))"
     )
     loaded = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True)
-    # 6 global steps an epoch, none lost or repeated; every weight finite
-    assert loaded.stdout.split() == [str(EPOCHS * 96 // 16), "True"], loaded.stderr[-2000:]
+    # 4 global steps an epoch, none lost or repeated; every weight finite
+    assert loaded.stdout.split() == [str(EPOCHS * 64 // 16), "True"], loaded.stderr[-2000:]
     assert json.loads((out / "settings.json").read_text())["seed"] == 1
     assert "distributed over 2 replicas" in (logs / "worker0-2.log").read_text()
 
