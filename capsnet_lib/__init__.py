@@ -12,6 +12,7 @@ _start_tensorflow_quietly()  # TensorFlow's native start-up lines stay out of th
 from capsnet_lib import (  # noqa: E402
     affine,
     baseline,
+    distribute,
     exercises,
     plotting,
     plotting_routing,
@@ -48,6 +49,7 @@ __all__ = [
     "margin_loss",
     "affine",
     "baseline",
+    "distribute",
     "exercises",
     "plotting",
     "plotting_routing",

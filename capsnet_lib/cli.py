@@ -74,7 +74,13 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train, checkpointing every epoch; rerun to resume")
     train.add_argument("--out", required=True, help="output folder (checkpoints, log.csv)")
     train.add_argument("--epochs", type=positive_int, required=True, help="total epochs")
-    train.add_argument("--batch-size", type=positive_int, default=128)
+    train.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=128,
+        help="images per step (default 128); with --distribute, the global batch, split over "
+        "the replicas, the learning rate unchanged",
+    )
     train.add_argument("--routing-iterations", type=positive_int, default=3)
     train.add_argument("--limit", type=positive_int, help="use only the first N images")
     train.add_argument("--learning-rate", type=positive_float, default=1e-3)
@@ -149,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
         "otherwise, saying what changed): validate on the run's validation images still "
         "there, train on all the others",
     )
+    train.add_argument(
+        "--distribute",
+        choices=["mirrored", "multi-worker"],
+        help="train with tf.distribute: mirrored, over every local GPU (without one, the "
+        "CAPSNET_CPU_DEVICES=N logical CPU devices); multi-worker, over the workers TF_CONFIG "
+        "names, the same command on each; only the chief writes --out (default: one device)",
+    )
     train.add_argument("--seed", type=seed_value, default=None, help="0 to 2**32 - 1")
     train.add_argument(
         "--overwrite",
@@ -195,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> None:
     """Handle ``train``."""
+    from capsnet_lib.distribute import make_strategy
     from capsnet_lib.precision import resolve_precision
     from capsnet_lib.training import train
 
@@ -205,6 +219,7 @@ def run_train(args: argparse.Namespace) -> None:
         )
     if args.keep_split and not args.data_dir:
         raise ValueError("--keep-split: only to resume a run on a folder of images (--data-dir)")
+    strategy = make_strategy(args.distribute)  # before anything runs: TF_CONFIG's workers
     chosen, reason = resolve_precision(args.precision)
     print(f"precision: {chosen} ({reason})", flush=True)
     _, history = train(
@@ -230,6 +245,7 @@ def run_train(args: argparse.Namespace) -> None:
         color_mode=args.color,
         validation_split=args.validation_split,
         keep_split=args.keep_split,
+        distribute=strategy,
     )
     if history:
         last = history[-1]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import keras
 import tensorflow as tf
 
+from capsnet_lib.distribute import DistributedBuild, replica_logs
 from capsnet_lib.inputs import check_arrays, check_images, check_pixel_range, checked_dataset
 from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules
 from capsnet_lib.losses import check_labels, margin_loss, reconstruction_loss
@@ -47,7 +48,7 @@ class CapsNetConfig:
 
 
 @keras.saving.register_keras_serializable(package="capsnet_lib")
-class CapsNet(keras.Model):
+class CapsNet(DistributedBuild, keras.Model):
     """The CapsNet of Sabour et al. (2017) as a Keras model with its losses built in.
 
     ``compile(optimizer="adam")`` needs no loss: training minimises the margin loss
@@ -259,14 +260,14 @@ class CapsNet(keras.Model):
                 scaled = self.optimizer.scale_loss(scaled)  # float16: keep gradients > 0
         gradients = tape.gradient(scaled, self.trainable_variables)
         self.optimizer.apply(gradients, self.trainable_variables)
-        return self._record(loss, margin, reconstruction, labels, lengths)
+        return replica_logs(self._record(loss, margin, reconstruction, labels, lengths))
 
     def test_step(self, data):
         images, labels = self._unpack(data)
         loss, margin, reconstruction, lengths = self._losses_of_checked(
             images, labels, training=False
         )
-        return self._record(loss, margin, reconstruction, labels, lengths)
+        return replica_logs(self._record(loss, margin, reconstruction, labels, lengths))
 
     # -- checks of the inputs, before Keras traces anything ----------------------------
 

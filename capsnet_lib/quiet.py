@@ -6,6 +6,11 @@ loads and when it first looks for devices; ``TF_CPP_MIN_LOG_LEVEL`` does not sil
 them. ``import capsnet_lib`` loads TensorFlow and starts its runtime inside
 :func:`native_stderr_silenced`, so a chapter's first cell is about capsules, not about this.
 Set ``CAPSNET_TF_LOGS=1`` to see the lines (e.g. to debug a GPU that is not found).
+
+Devices are fixed when the runtime starts, so what :mod:`capsnet_lib.distribute` needs happens
+here: ``CAPSNET_CPU_DEVICES=N`` splits the CPU into N logical devices first (to try
+``--distribute mirrored`` without GPUs), and where ``TF_CONFIG`` is set (a multi-worker run)
+the runtime is left to start with the strategy, which must configure it.
 """
 
 from __future__ import annotations
@@ -56,6 +61,11 @@ def start_tensorflow_quietly() -> None:
     with native_stderr_silenced():
         import tensorflow as tf
 
+        from capsnet_lib.distribute import split_cpu_from_environment
+
+        split_cpu_from_environment()
+        if os.environ.get("TF_CONFIG"):  # MultiWorkerMirroredStrategy starts the runtime
+            return
         tf.config.list_logical_devices()  # device discovery: the CUDA probing lines
         _first_xla_compile(tf)
 

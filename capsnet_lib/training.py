@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import secrets
-import sys
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
-from capsnet_lib.checkpoints import (
-    EpochCheckpoint,
-    RunLock,
-    StopOnNonFiniteLoss,
-    TrainingDiverged,
-    atomic_write,
-    latest_checkpoint,
-    remove_leftovers,
-)
+from capsnet_lib.checkpoints import EpochCheckpoint, StopOnNonFiniteLoss, TrainingDiverged
 from capsnet_lib.data import epoch_seed
-from capsnet_lib.folder_runs import FolderRun
 from capsnet_lib.model import CapsNet
-from capsnet_lib.run_folder import (
-    CONFIG_NAME,
-    RESUME_KEYS,
-    SETTINGS_NAME,
-    TRAINING_KEYS,
-    RunFolderError,
-    check_same_architecture,
-    check_same_settings,
-    clear_run,
-    missing_seed,
-    read_json,
-    recorded_settings,
-    refuse_to_overwrite,
-    repair_run,
-    write_settings,
-)
+from capsnet_lib.run_folder import SETTINGS_NAME
+from capsnet_lib.run_plan import RunPlan, open_run, plan_run
 from capsnet_lib.scale import architecture_of
-from capsnet_lib.tasks import folder_settings, model_class, resolve_task, task_data
-from capsnet_lib.trained import initial_weights, load_trained
+from capsnet_lib.trained import load_trained
 
 __all__ = ["SETTINGS_NAME", "load_trained", "paper_optimizer", "train"]
 
@@ -99,6 +73,7 @@ def train(
     color_mode: str | None = None,
     validation_split: float | None = None,
     keep_split: bool = False,
+    distribute: str | tf.distribute.Strategy | None = None,
     **settings,
 ) -> tuple[CapsNet, list[dict]]:
     """Train on MNIST, MultiMNIST or a folder of images, validating every epoch; run it again to resume after an interruption.
@@ -116,10 +91,12 @@ def train(
     Args:
         out_dir: Output folder (created if missing).
         epochs: Total epochs.
-        batch_size: Images per step.
+        batch_size: Images per step: under a strategy, the global batch, split over the
+            replicas (e.g. 64 on each of two GPUs for 128).
         routing_iterations: Routing rounds (the paper: 3).
         limit: Train and validate on the first ``limit`` images only.
-        learning_rate: Adam's initial learning rate.
+        learning_rate: Adam's initial learning rate; not scaled under a strategy (the replicas'
+            gradients are averaged, so a step is the one device's step on the same batch).
         decay: Decay it by 0.96 every 2,000 steps (the official code).
         max_shift: Random shifts in pixels (the paper: 2).
         seed: Seeds Keras, shuffling and shifts.
@@ -148,6 +125,11 @@ def train(
             log, best weights and records (``--overwrite``).
         verbose: Keras ``fit`` verbosity (``"auto"``: a progress bar on a terminal,
             one line per epoch otherwise).
+        distribute: ``None`` (one device), ``"mirrored"`` (every local GPU, or the logical CPU
+            devices of ``CAPSNET_CPU_DEVICES``), ``"multi-worker"`` (the workers ``TF_CONFIG``
+            names; only the chief writes ``out_dir``, which every worker must be able to read),
+            or a ``tf.distribute.Strategy`` (see :mod:`capsnet_lib.distribute`). Not recorded:
+            a run may resume on other devices, with the same settings.
         **settings: Other :class:`~capsnet_lib.CapsNetConfig` fields.
 
     Returns:
@@ -155,152 +137,81 @@ def train(
 
     Introduced in chapter 7, training.
     """
-    settings.setdefault("precision", "auto")
-    task = resolve_task(
-        task,
-        data_dir,
-        max_shift,
-        seed,
+    plan = plan_run(
+        out_dir,
+        epochs,
+        batch_size=batch_size,
+        routing_iterations=routing_iterations,
+        limit=limit,
+        learning_rate=learning_rate,
+        decay=decay,
+        decay_steps=decay_steps,
+        decay_rate=decay_rate,
+        max_shift=max_shift,
+        seed=seed,
+        task=task,
+        data_dir=data_dir,
         image_size=image_size,
         color_mode=color_mode,
         validation_split=validation_split,
-        keep_split=keep_split or None,
+        keep_split=keep_split,
+        init_weights=init_weights,
+        overwrite=overwrite,
+        verbose=verbose,
+        distribute=distribute,
+        **settings,
     )
-    folder, folder_run = None, {}
-    if task == "folder":
-        run = FolderRun(out_dir, batch_size, routing_iterations, keep_split, overwrite)
-        folder, folder_run = folder_settings(
-            data_dir, image_size, color_mode, validation_split, run, **settings
-        )
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with RunLock(out_dir):
-        remove_leftovers(out_dir)
-        if overwrite:
-            clear_run(out_dir)
-        run_settings = {
-            "batch_size": batch_size,
-            "routing_iterations": routing_iterations,
-            "limit": limit,
-            "learning_rate": learning_rate,
-            "decay": decay,
-            "decay_steps": decay_steps,
-            "decay_rate": decay_rate,
-            "max_shift": max_shift,
-            "seed": seed,
-            "task": task,
-            **folder_run,
-            **settings,
-        }
-        found = latest_checkpoint(out_dir)
-        if found is not None:
-            model, state = _resume(out_dir, found, run_settings)
-        else:
-            refuse_to_overwrite(out_dir)
-            model, state = _start(out_dir, run_settings, init_weights)
-        seed, history = run_settings["seed"], state["history"]
-        if state["epoch"] >= epochs:
-            return model, history
-        if folder is not None:
-            valid_data, epoch_data = task_data(
-                task, limit, batch_size, max_shift, seed, folder, folder_run["validation_split"]
-            )
-            if verbose != 0:
-                print(_describe_folder_run(folder, model, batch_size), flush=True)
-        else:
-            valid_data, epoch_data = task_data(task, limit, batch_size, max_shift, seed)
-        if verbose == "auto":
-            verbose = 1 if sys.stdout.isatty() else 2
-        checkpoint = EpochCheckpoint(
-            out_dir,
-            history,
-            best=state["best"],
-            best_epoch=state["best_epoch"],
-            settings=state["settings"],
-        )
-        for epoch in range(state["epoch"], epochs):
-            train_data = epoch_data(epoch)
-            keras.utils.set_random_seed(epoch_seed(seed, epoch))
-            try:
-                model.fit(
-                    train_data,
-                    validation_data=valid_data,
-                    epochs=epoch + 1,
-                    initial_epoch=epoch,
-                    callbacks=[StopOnNonFiniteLoss(), checkpoint, RunProgbar(epochs)],
-                    shuffle=False,  # the dataset shuffles itself
-                    verbose=verbose,
-                )
-            except TrainingDiverged as error:
-                kept = (
-                    f"epoch {epoch}'s checkpoint, log, best weights" if epoch else "no checkpoint"
-                )
-                raise TrainingDiverged(
-                    f"{error}: training diverged, and epoch {epoch + 1} was not saved "
-                    f"({out_dir} keeps {kept}). Try a smaller learning rate (--learning-rate; "
-                    f"this run's: {learning_rate:g}), e.g. ten times smaller, in another --out, "
-                    "or start this one over with --overwrite"
-                ) from None
-        return model, checkpoint.history
-
-
-def _resume(out_dir: Path, found, run_settings: dict) -> tuple[CapsNet, dict]:
-    """Check a run's folder against the settings asked for, repair it; ``(model, state)``."""
-    folder, state, model = found
-    recorded = recorded_settings(out_dir, state)
-    if run_settings["seed"] is None:  # continue the run's stream
-        run_settings["seed"] = recorded.get("seed")
-        if run_settings["seed"] is None:
-            raise missing_seed(out_dir)
-    check_same_settings(recorded, run_settings, out_dir)
-    asked = {k: v for k, v in run_settings.items() if k not in TRAINING_KEYS}
-    check_same_architecture(model.get_config(), asked, str(out_dir))
-    repair_run(out_dir, folder, state, model)
-    state["settings"] = {**recorded, **run_settings}
-    return model, state
-
-
-def _start(out_dir: Path, run_settings: dict, init_weights) -> tuple[CapsNet, dict]:
-    """A new run's model, compiled, with its ``config.json`` and ``settings.json`` written."""
-    if run_settings["seed"] is None:  # drawn once and recorded, so that a resumed run continues it
-        run_settings["seed"] = _earlier_seed(out_dir)
-        if run_settings["seed"] is None:
-            run_settings["seed"] = secrets.randbelow(2**31)
-    keras.utils.set_random_seed(run_settings["seed"])
-    network = model_class(run_settings["task"])
-    model = network(**{k: v for k, v in run_settings.items() if k not in TRAINING_KEYS})
-    if init_weights is not None:
-        model.set_weights(initial_weights(init_weights, model).get_weights())
-    model.compile(
-        optimizer=paper_optimizer(
-            run_settings["learning_rate"],
-            run_settings["decay"],
-            run_settings["decay_steps"],
-            run_settings["decay_rate"],
-        )
-    )
-    config = model.get_config()
-    atomic_write(
-        out_dir / CONFIG_NAME, lambda tmp: Path(tmp).write_text(json.dumps(config, indent=1))
-    )
-    settings = {**{k: config[k] for k in RESUME_KEYS if k in config}, **run_settings}
-    write_settings(out_dir, settings)
-    return model, {
-        "epoch": 0,
-        "history": [],
-        "best": None,
-        "best_epoch": None,
-        "settings": settings,
-    }
-
-
-def _earlier_seed(out_dir: Path) -> int | None:
-    """The seed of a run that stopped before its first checkpoint: a rerun repeats it."""
     try:
-        seed = read_json(out_dir / SETTINGS_NAME, "a run's settings", "").get("seed")
-    except (OSError, RunFolderError):  # nothing to resume: the file is written again
-        return None
-    return seed if isinstance(seed, int) and not isinstance(seed, bool) else None
+        with plan.lock():
+            model, state = open_run(plan)
+            if state["epoch"] >= epochs:
+                return model, state["history"]
+            return model, _fit_epochs(plan, model, state)
+    finally:
+        plan.close()
+
+
+def _fit_epochs(plan: RunPlan, model: CapsNet, state: dict) -> list[dict]:
+    """Train from the state's epoch to the plan's last, one ``fit`` per epoch; the history."""
+    seed, batch_size = plan.settings["seed"], plan.settings["batch_size"]
+    valid_data, epoch_data = plan.data()
+    if plan.folder is not None and plan.verbose != 0:
+        print(_describe_folder_run(plan.folder, model, batch_size), flush=True)
+    if plan.strategy is not None and plan.verbose != 0:
+        replicas = plan.strategy.num_replicas_in_sync
+        print(
+            f"distributed over {replicas} replicas: {batch_size} images a step in all, "
+            f"{batch_size / replicas:g} on each",
+            flush=True,
+        )
+    checkpoint = EpochCheckpoint(
+        plan.write_dir,
+        state["history"],
+        best=state["best"],
+        best_epoch=state["best_epoch"],
+        settings=state["settings"],
+    )
+    for epoch in range(state["epoch"], plan.epochs):
+        keras.utils.set_random_seed(epoch_seed(seed, epoch))
+        try:
+            model.fit(
+                epoch_data(epoch),
+                validation_data=valid_data,
+                epochs=epoch + 1,
+                initial_epoch=epoch,
+                callbacks=[StopOnNonFiniteLoss(), checkpoint, RunProgbar(plan.epochs)],
+                shuffle=False,  # the dataset shuffles itself
+                verbose=plan.verbose,
+            )
+        except TrainingDiverged as error:
+            kept = f"epoch {epoch}'s checkpoint, log, best weights" if epoch else "no checkpoint"
+            raise TrainingDiverged(
+                f"{error}: training diverged, and epoch {epoch + 1} was not saved "
+                f"({plan.out_dir} keeps {kept}). Try a smaller learning rate (--learning-rate; "
+                f"this run's: {plan.settings['learning_rate']:g}), e.g. ten times smaller, in "
+                "another --out, or start this one over with --overwrite"
+            ) from None
+    return checkpoint.history
 
 
 def _describe_folder_run(folder, model: CapsNet, batch_size: int) -> str:
