@@ -54,3 +54,21 @@ window.addEventListener("message", (event) => {
     if (frame.contentWindow === event.source) frame.style.height = `${Math.ceil(height)}px`;
   });
 });
+
+// Opened from a folder on disk (file://), a page may not read the site's other files: the
+// search page cannot quote the passages it found (Sphinx fetches each page for that). It
+// lists the pages without quotes, and says so.
+if (window.location.protocol === "file:" && typeof DOCUMENTATION_OPTIONS !== "undefined") {
+  DOCUMENTATION_OPTIONS.SHOW_SEARCH_SUMMARY = false;
+  document.addEventListener("DOMContentLoaded", () => {
+    const results = document.getElementById("search-results");
+    if (!results) return;
+    const note = document.createElement("p");
+    note.className = "search-from-disk";
+    note.textContent =
+      "This copy of the book was opened from a downloaded folder, so search lists the pages " +
+      "that match without quoting the passages. The book's website " +
+      "(https://capsnets-book.github.io/capsnets-book/) quotes them.";
+    results.prepend(note);
+  });
+}
