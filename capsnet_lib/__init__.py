@@ -23,6 +23,7 @@ from capsnet_lib import (  # noqa: E402
 )
 from capsnet_lib.baseline import load_baseline  # noqa: E402
 from capsnet_lib.data import load_mnist, make_dataset  # noqa: E402
+from capsnet_lib.figures import fit_figures_to_the_page as _fit_figures_to_the_page  # noqa: E402
 from capsnet_lib.layers import Decoder, DigitCapsules, Mask, PrimaryCapsules  # noqa: E402
 from capsnet_lib.losses import margin_loss, reconstruction_loss  # noqa: E402
 from capsnet_lib.model import CapsNet, CapsNetConfig  # noqa: E402
@@ -30,6 +31,8 @@ from capsnet_lib.ops import safe_norm, squash  # noqa: E402
 from capsnet_lib.pretrained import load_pretrained, load_pretrained_or_train  # noqa: E402
 from capsnet_lib.recorded import load_recorded  # noqa: E402
 from capsnet_lib.routing import predict_vectors, routing_by_agreement  # noqa: E402
+
+_fit_figures_to_the_page()  # in a notebook, figures as wide as the book's column shows them
 
 __version__ = "0.1.0"
 

@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -178,3 +179,68 @@ def test_the_pdf_is_tagged_and_keeps_every_figures_description(reader):
     assert in_pdf, f"{PDF.name} has no structure tree with alt texts (print it tagged)"
     missing = [alt[:60] for alt in chapter_alt_texts() if normalise(alt) not in in_pdf]
     assert not missing, f"figure descriptions not in {PDF.name}: {missing}"
+
+
+# What a link printed from the local server looks like: the PDF is read far from that server.
+LOCAL_ADDRESS = re.compile(
+    r"^(?:https?://(?:127\.\d+\.\d+\.\d+|localhost|0\.0\.0\.0|\[::1\])(?:[:/]|$)|file:)", re.I
+)
+
+
+def pdf_links(reader) -> tuple[list[str], int]:
+    """The PDF's links: the addresses of those that leave it, and how many stay inside it."""
+    addresses, inside = [], 0
+    for page in reader.pages:
+        for annotation in page.get("/Annots") or []:
+            annotation = annotation.get_object()
+            if annotation.get("/Subtype") != "/Link":
+                continue
+            action = annotation.get("/A")
+            action = action.get_object() if action is not None else {}
+            if action.get("/S") == "/URI":
+                addresses.append(str(action["/URI"]))
+            elif "/Dest" in annotation or action.get("/S") == "/GoTo":
+                inside += 1
+    return addresses, inside
+
+
+def test_no_link_points_at_a_local_address(reader):
+    """Glossary terms, citations, exercise and API references: every link works from the PDF.
+
+    A reference inside the book goes to its place in the PDF; a link to the site's other files
+    goes to the published site (``html.baseurl``), never to the server it was printed from.
+    """
+    addresses, inside = pdf_links(reader)
+    local = sorted({address for address in addresses if LOCAL_ADDRESS.match(address)})
+    assert not local, f"{len(local)} links of {PDF.name} point at a local address: {local[:5]}"
+    # the book cross-references itself (glossary, citations, chapters): hundreds of such links
+    assert inside >= 100, f"only {inside} links of {PDF.name} go to a place inside it"
+    site = yaml.safe_load((ROOT / "_config.yml").read_text())["html"]["baseurl"]
+    ours = [address for address in addresses if address.startswith(site)]
+    assert ours, f"no link of {PDF.name} goes to the published site {site}"
+    # each goes to a page (and a place on it) the site has: what the reader clicked
+    wrong = sorted({address for address in ours if not on_the_site(address[len(site) :])})
+    assert not wrong, f"{len(wrong)} links to {site} that the site lacks: {wrong[:5]}"
+
+
+def on_the_site(relative: str) -> bool:
+    """Whether the built site (_build/html) has this path, and the anchor after its ``#``."""
+    path, _, anchor = unquote(relative).partition("#")
+    target = SITE_COPY.parent / (path or "index.html")
+    if target.is_dir():
+        target = target / "index.html"
+    if not target.is_file():
+        return False
+    if not anchor or target.suffix != ".html":
+        return True
+    html = target.read_text(encoding="utf-8")
+    return f'id="{anchor}"' in html or f'name="{anchor}"' in html
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["http://127.0.0.1:41234/book.html#term-squash", "http://localhost/x", "file:///tmp/a.pdf"],
+)
+def test_local_address_pattern(address):
+    assert LOCAL_ADDRESS.match(address)
+    assert not LOCAL_ADDRESS.match("https://capsnets-book.github.io/capsnets-book/book/api.html")

@@ -5,7 +5,10 @@ and writes its page over the site's ``index.html``; this prints the one-page bui
 Chromium the site tests use (Debian's ``/usr/bin/chromium``), offline: every request to
 another host is refused. MathJax (served from the build, see the Makefile's ``mathjax``
 target) typesets every formula before printing; every hidden cell and every solution dropdown
-is opened, since paper cannot be clicked.
+is opened, since paper cannot be clicked. Every link is made one a reader of the PDF can
+follow: a reference inside the book goes to its place in the PDF, a link to another file of
+the build (a download, the playground's page) to the same file on the published site
+(``html.baseurl`` in _config.yml), never to the temporary local server it was printed from.
 
 ``make book`` runs ``python tools/book_pdf.py _build/onepage/_build/singlehtml
 _build/pdf/capsnets-book.pdf --copy-to _build/html`` after building the site and the one-page
@@ -28,6 +31,33 @@ from offline_browser import BROWSER_ARGS, HOST, LOAD_IMAGES, serve
 TIMEOUT_MS = 300_000
 IDLE_TIMEOUT_MS = 30_000
 REFRESH = re.compile(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
+CONFIG = Path(__file__).resolve().parents[1] / "_config.yml"
+# Links made for paper. A link to this page with an anchor becomes "#anchor", which Chromium
+# prints as a link to that place in the PDF; a link to another file of the local build
+# becomes the same path on the published site. Returns the counts and the anchors missing.
+LINKS_FOR_PAPER = """([site, alias]) => {
+  // the one page, under its name here (book.html) or the one Sphinx gave it (book/intro.html)
+  const pages = [location.pathname, '/' + alias].map(path => location.origin + path);
+  const seen = {internal: 0, published: 0, missing: []};
+  for (const link of document.querySelectorAll('a[href]')) {
+    const url = new URL(link.getAttribute('href'), location.href);
+    if (url.origin !== location.origin) continue;
+    if (pages.includes(url.origin + url.pathname)) {
+      const id = decodeURIComponent(url.hash.slice(1));
+      if (id && document.getElementById(id)) {
+        link.setAttribute('href', '#' + id);
+        seen.internal += 1;
+        continue;
+      }
+      if (id) seen.missing.push(link.getAttribute('href'));
+      link.setAttribute('href', site);  // the book's own start: its front page
+      continue;
+    }
+    link.setAttribute('href', site + url.pathname.slice(1) + url.search + url.hash);
+    seen.published += 1;
+  }
+  return seen;
+}"""
 # Debian's package, then Google Chrome (GitHub's Ubuntu runners), unless $CHROMIUM says.
 BROWSERS = ("/usr/bin/chromium", "/usr/bin/google-chrome", "/usr/bin/chromium-browser")
 # Print layout: the page's text column over the whole sheet; cells and figures not split.
@@ -101,6 +131,16 @@ def find_browser() -> str:
     )
 
 
+def published_url(config: Path = CONFIG) -> str:
+    """The published site's address, ``html.baseurl`` in _config.yml, ending in ``/``."""
+    import yaml
+
+    url = (yaml.safe_load(config.read_text(encoding="utf-8")).get("html") or {}).get("baseurl")
+    if not url:
+        raise SystemExit(f"book_pdf: {config} has no html.baseurl: the PDF's links need it")
+    return url.rstrip("/") + "/"
+
+
 def one_page(site: Path) -> str:
     """The book's one page, at the root of ``site``; returns its name there.
 
@@ -118,8 +158,14 @@ def one_page(site: Path) -> str:
     return "book.html"
 
 
-def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
-    """Print the book's one page in ``site`` to ``pdf``; return what was seen on the way."""
+def print_pdf(
+    site: Path, pdf: Path, browser_path: str | None = None, site_url: str | None = None
+) -> dict:
+    """Print the book's one page in ``site`` to ``pdf``; return what was seen on the way.
+
+    ``site_url``: where links to the build's other files go (default :func:`published_url`).
+    """
+    site_url = site_url or published_url()
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
@@ -151,6 +197,8 @@ def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
         formulas = page.evaluate(WAIT_FOR_MATHJAX)
         broken = page.evaluate(LOAD_IMAGES)
         page.evaluate(OPEN_EVERYTHING)
+        alias = REFRESH.search((site / "index.html").read_text(encoding="utf-8"))
+        links = page.evaluate(LINKS_FOR_PAPER, [site_url, alias.group(1) if alias else page_path])
         page.add_style_tag(content=PRINT_CSS)
         page.emulate_media(media="print")
         pdf.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +216,13 @@ def print_pdf(site: Path, pdf: Path, browser_path: str | None = None) -> dict:
             ),
         )
         browser.close()
-    return {"formulas": formulas, "blocked": blocked, "broken_images": broken, "errors": errors}
+    return {
+        "formulas": formulas,
+        "blocked": blocked,
+        "broken_images": broken,
+        "errors": errors,
+        "links": links,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -196,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = [f"request to another host refused: {url}" for url in seen["blocked"]]
     problems += [f"image not loaded: {src}" for src in seen["broken_images"]]
     problems += [f"page error: {error}" for error in seen["errors"]]
+    problems += [f"link to an anchor not in the book: {href}" for href in seen["links"]["missing"]]
     math = seen["formulas"]
     if math["untypeset"]:
         problems.append(f"{math['untypeset']} formulas not typeset by MathJax")
@@ -207,7 +262,11 @@ def main(argv: list[str] | None = None) -> int:
         if folder.is_dir():
             shutil.copy2(args.pdf, folder / args.pdf.name)
     size = args.pdf.stat().st_size / 1e6
-    print(f"{args.pdf}: {size:.1f} MB, {math['rendered']} formulas typeset")
+    links = seen["links"]
+    print(
+        f"{args.pdf}: {size:.1f} MB, {math['rendered']} formulas typeset, "
+        f"{links['internal']} links inside the book, {links['published']} to the published site"
+    )
     return 0
 
 

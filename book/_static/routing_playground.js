@@ -320,38 +320,60 @@
     return `Child ${i} \u2192 parent ${j}: prediction ${vec(u)}; c by round: ${cs}.`;
   }
 
+  // A point's shapes, at its place. Each point also has a transparent disc, its target for a
+  // finger or a mouse: at least MIN_TARGET CSS pixels across however small the plane is drawn.
+  const MIN_TARGET = 28;
+  function targetRadius() {
+    const width = svg.getBoundingClientRect().width || SIZE;
+    return Math.max(13, ((MIN_TARGET / 2) * SIZE) / width);
+  }
+
+  function placePoint(group, i, j) {
+    const [x, y] = toScreen(state.uHat[i][j]);
+    const hit = svgElement("circle", { cx: x, cy: y, r: targetRadius(), class: "rp-hit" });
+    const ring = marker(SHAPES[j], x, y, 13);
+    ring.setAttribute("class", "rp-focus-ring");
+    const shape = marker(SHAPES[j], x, y, 8);
+    shape.setAttribute("fill", COLOURS[j]);
+    shape.setAttribute("class", "rp-shape");
+    const text = svgElement("text", { x: x + 10, y: y - 9, class: "rp-point-text" });
+    text.textContent = `${i}`;
+    group.replaceChildren(hit, ring, shape, text);
+  }
+
+  // The points are redrawn in place: the one with focus stays the same element (a screen
+  // reader announces a point once per key press, not a new point each time). Only a change
+  // in the number of children or parents makes new points.
   function drawPoints() {
     const active = document.activeElement;
     const keep = active && active.dataset && active.dataset.child !== undefined
       ? [Number(active.dataset.child), Number(active.dataset.parent)]
       : null;
-    pointsLayer.replaceChildren();
-    state.uHat.forEach((row, i) => {
-      row.forEach((u, j) => {
-        const [x, y] = toScreen(u);
-        const group = svgElement("g", {
-          class: "rp-point",
-          tabindex: 0,
-          role: "button",
-          "aria-roledescription": "draggable point",
-          "aria-label": pointLabel(i, j),
-          "data-child": i,
-          "data-parent": j,
-          id: uid(`point-${i}-${j}`),
+    const wanted = state.uHat.length * parentsCount();
+    if (pointsLayer.children.length !== wanted) {
+      pointsLayer.replaceChildren();
+      state.uHat.forEach((row, i) => {
+        row.forEach((u, j) => {
+          pointsLayer.append(svgElement("g", {
+            class: "rp-point",
+            tabindex: 0,
+            role: "button",
+            "aria-roledescription": "draggable point",
+            "data-child": i,
+            "data-parent": j,
+            id: uid(`point-${i}-${j}`),
+          }));
         });
-        if (i === state.selected) group.classList.add("rp-selected");
-        const ring = marker(SHAPES[j], x, y, 13);
-        ring.setAttribute("class", "rp-focus-ring");
-        const shape = marker(SHAPES[j], x, y, 8);
-        shape.setAttribute("fill", COLOURS[j]);
-        shape.setAttribute("class", "rp-shape");
-        const text = svgElement("text", { x: x + 10, y: y - 9, class: "rp-point-text" });
-        text.textContent = `${i}`;
-        group.append(ring, shape, text);
-        pointsLayer.append(group);
       });
-    });
-    if (keep) {
+    }
+    for (const group of pointsLayer.children) {
+      const i = Number(group.dataset.child);
+      const j = Number(group.dataset.parent);
+      group.setAttribute("aria-label", pointLabel(i, j));
+      group.classList.toggle("rp-selected", i === state.selected);
+      placePoint(group, i, j);
+    }
+    if (keep && document.activeElement !== active) {
       const again = document.getElementById(uid(`point-${keep[0]}-${keep[1]}`));
       if (again) again.focus({ preventScroll: true });
     }
@@ -578,6 +600,15 @@
     if (svg.hasPointerCapture(event.pointerId)) svg.releasePointerCapture(event.pointerId);
     live.textContent = pointLabel(i, j);
   };
+  // a finger on a point drags it, not the page (touch-action on the plane lets the page
+  // scroll under a swipe that starts anywhere else; SVG shapes inside it cannot say otherwise)
+  svg.addEventListener(
+    "touchstart",
+    (event) => {
+      if (pointOf(event.target)) event.preventDefault();
+    },
+    { passive: false },
+  );
   svg.addEventListener("pointerup", endDrag);
   svg.addEventListener("pointercancel", endDrag);
 
@@ -598,6 +629,17 @@
   svg.addEventListener("keydown", (event) => {
     const point = pointOf(event.target);
     if (!point) return;
+    if (event.key === "Enter" || event.key === " ") {
+      // a point is a button: pressing it picks its child (for "Remove child") and reads out
+      // where it is and its coefficient in every round
+      event.preventDefault();
+      const [i, j] = point;
+      state.selected = i;
+      state.focus = point;
+      update();
+      live.textContent = `${focusText(i, j)} Child ${i} selected: "Remove child ${i}" removes it.`;
+      return;
+    }
     const delta = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[event.key];
     if (!delta) return;
     event.preventDefault();
@@ -664,11 +706,30 @@
   };
   api.update = update;
 
-  // inside an iframe of the same site (chapter 3): make the frame as tall as the page
-  if (window.frameElement && window.ResizeObserver) {
+  // the points' targets follow the size the plane is drawn at
+  if (window.ResizeObserver) {
+    let drawnWidth = 0;
+    new ResizeObserver(() => {
+      const width = svg.getBoundingClientRect().width;
+      if (Math.abs(width - drawnWidth) < 1) return;
+      drawnWidth = width;
+      drawPoints();
+    }).observe(svg);
+  }
+
+  // inside a frame (chapter 3): the frame as tall as the playground. A frame of the same site
+  // is resized from here; a page opened from disk is another origin to its frame, so the
+  // height also goes to the chapter's page, whose accessibility.js sets it.
+  if (window.parent !== window && window.ResizeObserver) {
     const fit = () => {
       const bottom = document.body.getBoundingClientRect().bottom + window.scrollY;
-      window.frameElement.style.height = `${Math.ceil(bottom) + 16}px`;
+      const height = Math.ceil(bottom) + 16;
+      try {
+        if (window.frameElement) window.frameElement.style.height = `${height}px`;
+      } catch (error) {
+        // another origin: the message below does it
+      }
+      window.parent.postMessage({ capsnetsFrameHeight: height }, "*");
     };
     new ResizeObserver(fit).observe(document.body);
   }

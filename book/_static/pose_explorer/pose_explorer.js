@@ -3,7 +3,10 @@
 // Reads explorer.json (layout of decoder.bin, the weights' SHA-256, the sample digits and
 // their poses) and decoder.bin (int8 codes on a square-root scale, one float32 scale per
 // output unit, float32 biases), both written by tools/export_decoder.py. Nothing is
-// fetched from another host. window.poseExplorer exposes the state for the site test.
+// fetched from another host. Opened from a folder on disk (file://), where browsers refuse
+// fetch(), the same two files come from explorer_data.js, a script the book's build writes
+// next to them (book/_ext/explorer_data.py). window.poseExplorer exposes the state for the
+// site test.
 (() => {
   "use strict";
 
@@ -93,6 +96,39 @@
     return element("canvas", { width: side, height: side, "aria-label": label, role: "img" });
   }
 
+  const signed = (x) => `${x >= 0 ? "+" : "\u2212"}${Math.abs(x).toFixed(2)}`;
+
+  // the decoded picture in words: which digit, which dimensions moved, how much ink where
+  function describe(pixels, digit, offsets) {
+    const moved = offsets
+      .map((offset, k) => [k, offset])
+      .filter(([, offset]) => Math.abs(offset) >= 0.005)
+      .map(([k, offset]) => `${k} by ${signed(offset)}`);
+    let ink = 0;
+    let top = SIDE;
+    let bottom = -1;
+    let left = SIDE;
+    let right = -1;
+    pixels.forEach((value, k) => {
+      if (value < 0.5) return;
+      ink += 1;
+      const y = Math.floor(k / SIDE);
+      const x = k % SIDE;
+      top = Math.min(top, y);
+      bottom = Math.max(bottom, y);
+      left = Math.min(left, x);
+      right = Math.max(right, x);
+    });
+    const pose = moved.length
+      ? `with pose dimension${moved.length > 1 ? "s" : ""} ${moved.join(", ")} moved`
+      : "at the digit's own pose";
+    const shape = ink
+      ? `${ink} of 784 pixels inked, in a box ${right - left + 1} pixels wide and ` +
+        `${bottom - top + 1} high`
+      : "no pixel inked";
+    return `The decoder's picture of a ${digit.predicted}, ${pose}: ${shape}.`;
+  }
+
   // --- the widget --------------------------------------------------------------------------
 
   function build(meta, layers) {
@@ -104,6 +140,11 @@
     const original = bigCanvas("the test digit");
     const output = bigCanvas("the decoder's reconstruction");
     output.id = "pose-explorer-output";
+    const description = element("p", {
+      id: "pose-explorer-description",
+      class: "pose-explorer-description",
+    });
+    output.setAttribute("aria-describedby", description.id);
     const caption = element("p", { class: "pose-explorer-caption" });
     const sliders = [];
     const values = [];
@@ -114,11 +155,13 @@
       api.pose = sliders.map((slider) => Number(slider.value));
       api.pixels = Float32Array.from(decode(layers, api.pose, digit.predicted));
       api.renders += 1;
-      sliders.forEach((slider, k) => {
-        const offset = Number(slider.value) - digit.pose[k];
-        values[k].textContent = `${offset >= 0 ? "+" : "\u2212"}${Math.abs(offset).toFixed(2)}`;
+      const offsets = sliders.map((slider, k) => Number(slider.value) - digit.pose[k]);
+      offsets.forEach((offset, k) => {
+        values[k].textContent = signed(offset);
+        sliders[k].setAttribute("aria-valuetext", `${signed(offset)} from the digit's own`);
       });
       draw(output, api.pixels);
+      description.textContent = describe(api.pixels, digit, offsets);
     }
 
     function select(index) {
@@ -146,7 +189,10 @@
     digits.forEach((digit, i) => {
       const thumb = element("canvas", { width: SIDE, height: SIDE });
       draw(thumb, digit.pixels);
-      const button = element("button", { type: "button", title: `test image ${digit.test_index}` });
+      const button = element("button", {
+        type: "button",
+        "aria-label": `a ${digit.label}, test image ${digit.test_index}`,
+      });
       button.append(thumb);
       button.addEventListener("click", () => select(i));
       picker.append(button);
@@ -181,19 +227,60 @@
         `difference from the float32 decoder ${error.value} over ${error.images} images.`,
     );
     facts.id = "pose-explorer-facts";
-    root.replaceChildren(picker, caption, figures, grid, reset, facts);
+    root.replaceChildren(picker, caption, figures, description, grid, reset, facts);
     api.select = select;
     api.decode = (pose, cls) => Float32Array.from(decode(layers, pose, cls));
     select(0);
+    fitFrame();
   }
 
-  async function start() {
+  // inside a frame (chapter 8): the frame as tall as the explorer. A frame of the same site
+  // is resized from here; a page opened from disk is another origin to its frame, so the
+  // height also goes to the chapter's page, whose accessibility.js sets it.
+  function fitFrame() {
+    if (window.parent === window || !window.ResizeObserver) return;
+    const fit = () => {
+      const height = Math.ceil(document.documentElement.getBoundingClientRect().height) + 4;
+      try {
+        if (window.frameElement) window.frameElement.style.height = `${height}px`;
+      } catch (error) {
+        // another origin: the message below does it
+      }
+      window.parent.postMessage({ capsnetsFrameHeight: height }, "*");
+    };
+    new ResizeObserver(fit).observe(document.body);
+  }
+
+  // explorer_data.js: window.POSE_EXPLORER_DATA = {meta, decoder: base64 of decoder.bin}
+  function fromScript() {
+    return new Promise((resolve, reject) => {
+      const tag = element("script", { src: here("explorer_data.js") });
+      tag.onload = () => {
+        const data = window.POSE_EXPLORER_DATA;
+        if (!data) {
+          reject(new Error("explorer_data.js holds no data"));
+          return;
+        }
+        const bytes = Uint8Array.from(atob(data.decoder), (c) => c.charCodeAt(0));
+        resolve([data.meta, bytes.buffer]);
+      };
+      tag.onerror = () => reject(new Error("explorer_data.js is missing"));
+      document.head.append(tag);
+    });
+  }
+
+  async function fromServer() {
     // no-cache: a new export is seen at once; the binary's URL carries the weights' hash
     const meta = await (await fetch(here("explorer.json"), { cache: "no-cache" })).json();
     const url = here(`${meta.decoder.file}?v=${meta.weights.sha256.slice(0, 16)}`);
     const response = await fetch(url);
     if (!response.ok) throw new Error(`${meta.decoder.file}: HTTP ${response.status}`);
-    const buffer = await response.arrayBuffer();
+    return [meta, await response.arrayBuffer()];
+  }
+
+  async function start() {
+    const fromDisk = window.location.protocol === "file:";
+    const [meta, buffer] = await (fromDisk ? fromScript() : fromServer());
     if (buffer.byteLength !== meta.decoder.bytes) {
       throw new Error(`${meta.decoder.file} has ${buffer.byteLength} bytes, not ${meta.decoder.bytes}`);
     }
@@ -203,13 +290,13 @@
   api.ready = start().then(
     () => true,
     (error) => {
-      // e.g. a page opened from disk (file://), where browsers refuse fetch()
       root.replaceChildren(
         element(
           "p",
           { class: "pose-explorer-error" },
           `The pose explorer could not load its decoder (${error.message}). ` +
-            "Serve the site over HTTP, e.g. `python -m http.server -d _build/html`.",
+            "Reload the page; if that does not help, open the explorer on the book's " +
+            "website, https://capsnets-book.github.io/capsnets-book/book/pose_explorer.html.",
         ),
       );
       return false;
