@@ -13,6 +13,7 @@ from capsnet_lib.model import CapsNet
 from capsnet_lib.run_folder import SETTINGS_NAME
 from capsnet_lib.run_plan import RunPlan, open_run, plan_run
 from capsnet_lib.scale import architecture_of
+from capsnet_lib.tasks import SHAPE_KEYS
 from capsnet_lib.trained import load_trained
 
 __all__ = ["SETTINGS_NAME", "load_trained", "paper_optimizer", "train"]
@@ -224,20 +225,7 @@ def _describe_folder_run(folder, model: CapsNet, batch_size: int) -> str:
         config["image_shape"],
         config["num_classes"],
         batch_size,
-        **{
-            k: config[k]
-            for k in (
-                "conv_filters",
-                "conv_kernel",
-                "primary_maps",
-                "primary_dim",
-                "primary_kernel",
-                "primary_strides",
-                "digit_dim",
-                "decoder_units",
-                "routing_iterations",
-            )
-        },
+        **{k: config[k] for k in (*SHAPE_KEYS, "routing_iterations")},
     )
     h, w = folder.image_size
     return "\n".join(
