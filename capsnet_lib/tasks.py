@@ -30,18 +30,14 @@ from capsnet_lib.model import CapsNet, CapsNetConfig
 from capsnet_lib.multimnist import MAX_SHIFT as MULTIMNIST_SHIFT
 from capsnet_lib.multimnist import make_pairs, pairs_dataset, training_stream
 from capsnet_lib.multimnist_model import MultiMnistCapsNet
+from capsnet_lib.run_folder import ARCHITECTURE_KEYS
 
 TASKS = ("mnist", "multimnist", "folder")
 DEFAULT_MAX_SHIFT = 2  # train()'s, the paper's for MNIST
-SHAPE_KEYS = (  # CapsNet settings that change its size for an image size
-    "conv_filters",
-    "conv_kernel",
-    "primary_maps",
-    "primary_dim",
-    "primary_kernel",
-    "primary_strides",
-    "digit_dim",
-    "decoder_units",
+# CapsNet settings that change its size for an image size: its architecture but for the
+# routing rounds and what the images themselves set
+SHAPE_KEYS = tuple(
+    k for k in ARCHITECTURE_KEYS if k not in ("routing_iterations", "num_classes", "image_shape")
 )
 VALID_PAIRS_SEED = 5  # the validation pairs, the same in every run
 
