@@ -30,6 +30,8 @@ from offline_browser import (  # noqa: E402
     serve,
 )
 
+from tests.native_logs import NATIVE_LOG  # noqa: E402
+
 pytestmark = pytest.mark.site
 
 SITE = ROOT / "_build" / "html"
@@ -43,17 +45,6 @@ ALLOWED_CONSOLE_ERRORS = (re.compile(r"Got invalid theme mode"),)
 CHAPTER_SCREENSHOT = "notebooks/03_routing.html"
 MISSING_SITE = f"{SITE} has no built site: run `make book` first."
 REFRESH = re.compile(r'http-equiv="refresh"\s+content="\d+;\s*url=([^"]+)"', re.IGNORECASE)
-
-
-# Lines TensorFlow's C++ runtime writes at start-up, on one machine or another (oneDNN notices,
-# CUDA probing on machines without a GPU, absl's first-log warning, XLA service banners).
-STARTUP_NOISE = re.compile(
-    r"All log messages before absl::InitializeLog|cudart_stub\.cc|cuda_platform\.cc|"
-    r"cuInit|Could not find cuda drivers|oneDNN custom operations are on|"
-    r"TF_ENABLE_ONEDNN_OPTS|This TensorFlow binary is optimized|"
-    r"Unable to register cu(?:DNN|FFT|BLAS) factory|computation_placer\.cc|"
-    r"service\.cc:\d+\] XLA service|StreamExecutor device \(\d+\)"
-)
 
 
 def site_pages() -> list[str]:
@@ -317,7 +308,7 @@ def test_page(site, visit, path):
     text = page.evaluate("() => document.body.innerText")
     problems += [
         f"TensorFlow start-up noise in the page: {match.group(0)!r}"
-        for match in STARTUP_NOISE.finditer(text)
+        for match in NATIVE_LOG.finditer(text)
     ]
 
     # every chapter (a notebook) has its Colab launch button
@@ -389,5 +380,5 @@ def test_chapter_screenshot(site, visit):
     ],
 )
 def test_startup_noise_pattern_catches_what_other_machines_printed(line):
-    assert STARTUP_NOISE.search(line)
-    assert not STARTUP_NOISE.search("test accuracy: 0.9945 on 10,000 images")
+    assert NATIVE_LOG.search(line)
+    assert not NATIVE_LOG.search("test accuracy: 0.9945 on 10,000 images")
