@@ -158,12 +158,6 @@ def load_pretrained_multimnist(directory=None, **settings) -> MultiMnistCapsNet:
         not_ours="it is not the record of this library's MultiMNIST weights",
     )
     model.record = {k: v for k, v in meta.items() if k not in ("config", "sha256")}
-    model.pretrained_facts = {  # what a page says about the network it shows (cl.page)
-        "test_accuracy": meta.get("test_accuracy_float16"),
-        "chosen_epoch": meta.get("chosen_epoch"),
-        "epochs_trained": meta.get("epochs_trained"),
-        "measured_on": f"the {meta.get('test_pairs', 10_000):,} test pairs, both digits right",
-    }
     return model
 
 

@@ -100,12 +100,6 @@ def load_pretrained(directory: str | Path = WEIGHTS_DIR, **settings):
         not_ours="it is not the metadata of this library's pretrained weights "
         "(re-export them with tools/export_weights.py)",
     )
-    # What the pages say about the network they show (capsnet_lib.page.run_note).
-    model.pretrained_facts = {
-        "test_accuracy": meta.get("test_accuracy_float16", meta.get("test_accuracy")),
-        "chosen_epoch": meta.get("chosen_epoch"),
-        "epochs_trained": meta.get("epochs_trained"),
-    }
     return model
 
 

@@ -58,19 +58,6 @@ def test_a_prediction_is_explained_when_right_and_when_wrong(capsys):
     assert why not in str(unanswered.value), "an unanswered prediction must not get the answer"
 
 
-def test_the_run_note_says_mode_data_and_weights():
-    from capsnet_lib.page import run_note
-
-    class Shipped:
-        pretrained_facts = {"test_accuracy": 0.996, "chosen_epoch": 16, "epochs_trained": 22}
-
-    quick = run_note(True, "1,000 test digits", Shipped()).data
-    assert "quick mode" in quick and "1,000 test digits" in quick and "99.60%" in quick
-    full = run_note(False, "the 10,000 test digits", object()).data
-    assert "full mode" in full and "trained briefly here" in full
-    assert "none" in run_note(True, "8 digits").data
-
-
 def test_the_explanations_live_in_the_library_not_in_the_check_cells(capsys):
     """A check cell sits right below its question: its source must not hold the answer."""
     check("1.2", lambda: None)

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = [
     "01_input",
@@ -118,3 +120,29 @@ def test_the_float_check_catches_what_broke_ci(tmp_path):
     assert not unstable_floats(notebook("c.numpy().round(3)", "array([0.1, 0.1], dtype=float32)"))
     assert not unstable_floats(notebook("print(f'{s:.1f}')", "over children 116.4"))
     assert not unstable_floats(notebook("np.bincount(y)", "array([5444, 6179])"))
+
+
+# Tags under which the site shows no code (the cell runs, its source is never seen).
+SOURCE_REMOVED = {"remove-cell", "remove-input"}
+CODE_COLUMN = 88  # ruff's line length for the notebooks (notebooks/ruff.toml)
+
+
+def long_visible_lines(path: Path) -> list[str]:
+    """The lines of code a reader sees (folded cells included) longer than the column."""
+    long = []
+    for cell in json.loads(path.read_text())["cells"]:
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        if cell["cell_type"] != "code" or tags & SOURCE_REMOVED:
+            continue
+        source = "".join(cell["source"])
+        long += [line for line in source.splitlines() if len(line) > CODE_COLUMN]
+    return long
+
+
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_visible_code_fits_the_column(name):
+    long = long_visible_lines(ROOT / "notebooks" / f"{name}.ipynb")
+    assert not long, (
+        f"{name}: {len(long)} visible code lines over {CODE_COLUMN} characters, which scroll "
+        f"sideways on the page; shorten them (a string, a comment): {long[:3]}"
+    )
