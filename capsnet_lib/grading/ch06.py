@@ -44,7 +44,7 @@ def _judge_6_2(answers, inputs, refs) -> None:
 def _judge_6_3(answers, inputs, refs) -> None:
     expected = 0.0005 * 2 * 0.5 / (32 * 784)  # d(0.0005 * mean)/d(one pixel), 32 images
     guess = scalar(answers["prediction"], "prediction")
-    if not np.isclose(guess, expected, rtol=0.02):
+    if not np.isclose(guess, expected, rtol=0.02, atol=0):
         raise Wrong(f"predicted {guess:.3g}; the gradient is {expected:.3g}")
 
 
