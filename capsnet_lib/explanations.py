@@ -18,11 +18,29 @@ EXPLANATIONS: dict[str, str] = {
         "27 = 55 pixels, are seen by no capsule (conv2's stride of 2 skips conv1's last row and"
         " column of outputs, the only ones that see them)."
     ),
+    "3.1": (
+        "Three times longer predictions make each parent's input three times longer, its "
+        "output longer too, so every agreement grows about threefold or more: the logits "
+        "grow faster and the softmax gets sharper. Children 0 to 3 send parent 0 nearly all "
+        "of themselves: routing by agreement is not scale-free, the lengths act as its "
+        "inverse temperature."
+    ),
     "3.2": (
         "Each child's ten coefficients are a softmax: they sum to 1, so all 11,520 sum to "
         "1,152, in every round, 115.2 per parent on average. Routing only moves them between "
         "parents: what the winner gains (a few) comes out of the nine others, the shortest "
         "among them."
+    ),
+    "3.3": (
+        "Its agreements u_hat . v are zero for every parent in every round, so its logits stay"
+        " at 0 and its softmax stays even: 1/10 = 0.1 to each parent, whatever the others do."
+        " A short capsule is nearly such a child: its small agreements barely move its logits."
+    ),
+    "3.5": (
+        "Each round adds the agreements to the logits once more, so the agreeing children keep"
+        " concentrating on the winner and its input keeps growing; squash saturates near 1 "
+        "(about 0.99 after five rounds, 1.00 after ten). On these digits no class changes: more"
+        " rounds make the network surer, not different."
     ),
     "4.2": (
         "A present class pays the whole square of its miss, (0.9 - 0.7)² = 0.04; an absent "
