@@ -39,8 +39,8 @@ EXPLANATIONS: dict[str, str] = {
     "3.5": (
         "Each round adds the agreements to the logits once more, so the agreeing children keep"
         " concentrating on the winner and its input keeps growing; squash saturates near 1 "
-        "(about 0.99 after five rounds, 1.00 after ten). On these digits no class changes: more"
-        " rounds make the network surer, not different."
+        "(about 0.99 after five rounds, 1.00 after ten). Few classes, if any, change: more rounds"
+        " make the network surer, hardly ever different."
     ),
     "4.2": (
         "A present class pays the whole square of its miss, (0.9 - 0.7)² = 0.04; an absent "
