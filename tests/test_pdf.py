@@ -3,9 +3,8 @@
 Opened with pypdf: a plausible page count; the title of every page of the table of contents
 (each chapter, each reference page) in the text; no page showing raw TeX (a formula MathJax
 did not typeset shows its source: ``\\mathbf``, ``$$``); figures embedded; every bookmark the
-text of its heading; the site's copy, which
-the running page links to, the same file. Run ``make book`` first (``make pdf-test`` runs this
-file).
+text of its heading; the site's copy, which the running page links to, the same file. Run
+``make book`` first (``make pdf-test`` runs this file).
 """
 
 from __future__ import annotations
