@@ -91,8 +91,8 @@ def test_numpy_only_where_the_exercise_says_so():
     assert "NumPy only" in verdict(notebook(4, {1: library}), "4.1", values)
     tensor = "def margin_loss_np(labels, lengths):\n    return tf.reduce_mean(lengths)"
     assert "NumPy only" in verdict(notebook(4, {1: tensor}), "4.1", values)
-    inside = "def shift(images, dx, dy):\n    import scipy.ndimage\n    return images"
-    assert "NumPy only" in verdict(notebook(9, {2: inside}), "9.2", {"shifted": [np.zeros(1)]})
+    inside = "def both_right(lengths, labels):\n    import scipy.ndimage\n    return labels"
+    assert "NumPy only" in verdict(notebook(10, {2: inside}), "10.2", {"right": np.zeros(1)})
     both = "def both_right(lengths, labels):\n    return keras.ops.all(lengths)"
     assert "NumPy only" in verdict(notebook(10, {2: both}), "10.2", {"right": np.zeros(1)})
 
