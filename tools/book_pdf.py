@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import logging
 import os
 import re
 import shutil
@@ -152,6 +153,8 @@ def fix_outline(pdf: Path, headings: list[str]) -> list[str]:
     from pypdf import PdfWriter
     from pypdf.generic import NameObject, TextStringObject
 
+    # pypdf warns that Chromium's trailer undercounts its objects: harmless, and not ours
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     writer = PdfWriter(clone_from=str(pdf))
     outlines = writer.root_object.get("/Outlines")
     unmatched, cursor, changed = [], 0, False
