@@ -6,7 +6,8 @@ as the student edition and as copies with one trick per exercise; and small note
 never end, kill their kernel, are not chapters or are not notebooks, in one batch through
 the command line. Grading every chapter's solutions and stubs takes about 30 minutes on
 two cores, too long for `make test`: it is its own suite, marked ``grade_all``, run with
-``make grade-all`` (not deselected quietly: ``make unit`` names it in its ``-m``).
+``make grade-all`` (not deselected quietly: ``make unit`` names it in its ``-m``), one test
+per chapter (``pytest tests/test_grading.py -m grade_all -k 03_routing`` grades one).
 """
 
 from __future__ import annotations
@@ -284,12 +285,13 @@ def test_a_batch_goes_on_past_loops_crashes_and_strangers(tmp_path):
 
 
 @pytest.mark.grade_all
-def test_every_chapter_solutions_full_marks_stubs_zero(tmp_path):
+@pytest.mark.parametrize("path", GRADED, ids=lambda p: p.stem)
+def test_every_chapter_solutions_full_marks_stubs_zero(path, tmp_path):
+    """One chapter at a time (``-k 03_routing``): its solutions and its student edition."""
     stubs = tmp_path / "stubs"
     stubs.mkdir()
-    for path in GRADED:
-        nbformat.write(student_of(path), stubs / path.name)
-    results = batch.grade([*GRADED, stubs], tmp_path / "grades.csv", verbose=False)
+    nbformat.write(student_of(path), stubs / path.name)
+    results = batch.grade([path, stubs], tmp_path / "grades.csv", verbose=False, jobs=2)
     problems = []
     for result in results:
         want = 1 if result.path.parent == NOTEBOOKS else 0
@@ -297,4 +299,6 @@ def test_every_chapter_solutions_full_marks_stubs_zero(tmp_path):
         if result.status != "graded" or wrong:
             problems.append(f"{result.path}: {result.status} {json.dumps(wrong)}")
     assert not problems, "\n".join(problems)
-    assert len(results) == 2 * len(GRADED)
+    assert len(results) == 2
+    specs = runner.chapter_exercises(int(path.name[:2]))
+    assert sorted(results[0].marks) == sorted(exercise.number for exercise in specs)
