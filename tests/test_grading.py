@@ -155,38 +155,31 @@ def test_the_csv_has_a_row_per_notebook(tmp_path):
 
 
 def _tampered_1(nb):
-    """1.1: rebinds `check` to print "correct"; 1.2: deletes `check` and the check cell;
-    1.4: answers with an object whose == is always true. 1.3 and 1.5 stay right."""
+    """1.1: a wrong prediction, and `check` rebound to print "correct"; 1.2: deletes `check`
+    and the check cell; 1.4: answers with a string whose == is always true. 1.3 and 1.5 stay
+    right."""
     answer_cell(nb, "1.1").source = (
-        "def conv_output_size(size, kernel, stride=1):\n"
-        "    return 0\n\n\n"
+        "prediction = 8_215_568\n\n\n"
         "def check(exercise, test, explain=''):\n"
         '    print(f"Exercise {exercise}: correct ✓")'
     )
     answer_cell(nb, "1.2").source = "prediction = 5\ndel check"
     nb.cells.remove(check_cell(nb, "1.2"))
     answer_cell(nb, "1.4").source = (
-        "class AlwaysEqual:\n"
+        "class AlwaysEqual(str):\n"
         "    def __eq__(self, other):\n"
-        "        return True\n\n\n"
-        "def num_primary_capsules(image_size, maps=32):\n"
-        "    return AlwaysEqual()"
+        "        return True\n\n"
+        "    __hash__ = str.__hash__\n\n\n"
+        "prediction = AlwaysEqual('none')"
     )
     return {"1.1": 0, "1.2": 0, "1.3": 1, "1.4": 0, "1.5": 1}
 
 
 def _tampered_2(nb):
-    """1.3: wrong, then redefined right after its check; 1.5: wrong, with NumPy's comparisons
+    """1.3: wrong, then set right after its check; 1.5: wrong, with NumPy's comparisons
     monkeypatched to always agree. 1.1, 1.2 and 1.4 stay right."""
-    answer_cell(
-        nb, "1.3"
-    ).source = (
-        "def to_images(rows):\n    return np.asarray(rows, np.float32).reshape(-1, 28, 28, 1)"
-    )
-    later = nbformat.v4.new_code_cell(
-        "def to_images(rows):\n"
-        "    return (np.asarray(rows, dtype=np.float32) / 255.0).reshape(-1, 28, 28, 1)"
-    )
+    answer_cell(nb, "1.3").source = "prediction = 1.0"
+    later = nbformat.v4.new_code_cell("prediction = 0.5")
     nb.cells.insert(nb.cells.index(check_cell(nb, "1.3")) + 1, later)
     answer_cell(nb, "1.5").source = (
         "np.allclose = lambda *a, **k: True\n"
@@ -230,7 +223,7 @@ def test_chapter_1_solutions_stubs_and_tricks(tmp_path):
 def _mini_chapter(answer: str) -> nbformat.NotebookNode:
     """A notebook with only exercise 1.1: its directive and an answer cell."""
     nb = nbformat.v4.new_notebook()
-    exercise = nbformat.v4.new_markdown_cell("```{exercise} Output size\n:label: ch01-ex1\n```")
+    exercise = nbformat.v4.new_markdown_cell("```{exercise} Parameters\n:label: ch01-ex1\n```")
     cell = nbformat.v4.new_code_cell(answer)
     cell.metadata["tags"] = ["solution"]
     nb.cells = [exercise, cell]
@@ -248,10 +241,7 @@ def test_a_batch_goes_on_past_loops_crashes_and_strangers(tmp_path):
     stranger.cells = [nbformat.v4.new_code_cell("print('hello')")]
     nbformat.write(stranger, folder / "3_stranger.ipynb")
     (folder / "4_broken.ipynb").write_text("{ not a notebook")
-    right = (
-        "def conv_output_size(size, kernel, stride=1):\n    return (size - kernel) // stride + 1"
-    )
-    nbformat.write(_mini_chapter(right), folder / "5_right.ipynb")
+    nbformat.write(_mini_chapter("prediction = 11_749_120"), folder / "5_right.ipynb")
     result = subprocess.run(
         [
             sys.executable,

@@ -17,6 +17,7 @@ import pytest
 from capsnet_lib.grading import harvest, runner
 from capsnet_lib.grading.harvest import Missing, read_harvest
 from capsnet_lib.grading.refs import References
+from capsnet_lib.grading.spec import ARRAY, Exercise, Probe
 
 SETUP = "import numpy as np\nimport tensorflow as tf\n\nimport capsnet_lib as cl"
 
@@ -119,13 +120,25 @@ def test_nan_and_inf_never_pass():
     assert "finite" in verdict(nb, "3.5", inf)
 
 
-def test_a_dtype_is_the_values_own():
-    """1.3: float64 values in an object that says float32 are float64 to the grader."""
-    rows = np.random.default_rng(5).integers(0, 256, (5, 784)).astype(np.uint8)
-    images = rows.reshape(5, 28, 28, 1) / 255.0
-    nb = notebook(1, {3: "def to_images(rows):\n    return rows"})
-    assert "float32" in verdict(nb, "1.3", {"images": images}, {"seed": 5})
-    assert verdict(nb, "1.3", {"images": images.astype(np.float32)}, {"seed": 5}) is None
+def test_a_dtype_is_the_values_own(tmp_path):
+    """An ``"array"`` probe: float64 values in an object that says float32 are float64 to the
+    grader (a forger of to_images' float32 once passed)."""
+    exercise = Exercise("1.9", {"images": Probe("out", ARRAY)}, None)
+    forged = (
+        "class Forged:\n"
+        "    dtype = 'float32'\n\n"
+        "    def __init__(self, a):\n"
+        "        self.a = a\n\n"
+        "    def __array__(self, dtype=None, copy=None):\n"
+        "        return self.a\n\n\n"
+        "out = Forged(np.zeros((2, 28, 28, 1)))"
+    )
+    for source, dtype in [(forged, np.float64), ("out = np.zeros(3, np.float32)", np.float32)]:
+        scope = {}
+        exec("import numpy as np\n" + source, scope)
+        cell, path = harvest.harvest_cell_source(exercise, {}, tmp_path)
+        exec(cell, scope)
+        assert read_harvest(exercise, path)["images"].dtype == dtype
 
 
 def _harvest_file(path, **arrays):
