@@ -8,15 +8,43 @@ Introduced in chapter 1, input.
 """
 
 EXPLANATIONS: dict[str, str] = {
+    "1.1": (
+        "conv1's kernel grows with the input's 3 channels (62,464); the primary capsules' "
+        "convolution stays at 5,308,672, since its kernel depends on conv1's 256 channels, not "
+        "on the image's size; the grid grows from 6x6 to 8x8, so 2,048 primary capsules need "
+        "2,621,440 weights W; the decoder's last layer redraws 3,072 pixels (3,756,544). In "
+        "all 11,749,120, 43% more than for MNIST."
+    ),
     "1.2": (
         "A 2x2 max-pooling misses a move only while the part stays inside one window: from "
         "column 0 to 1, 2 to 3 or 4 to 5, 3 of the 5 moves in each of the 6 rows, 18 of 30. A "
         "move across a window's edge changes the pooled map."
     ),
+    "1.3": (
+        "The mouth predicts the face 0.5 above itself, in its own frame: turned in place by 60"
+        " degrees, it turns that arrow with it, and its predicted face centre moves along a "
+        "circle of radius 0.5 by a chord of 2 x 0.5 x sin 30 = 0.5. A part's orientation, not "
+        "only its position, says where the whole should be."
+    ),
+    "1.4": (
+        "A seed fixes where the sequence of draws starts, not every draw: b draws the numbers "
+        "after a's, so a and b differ; c starts again from the seed and draws what a drew. Two "
+        "models built one after the other start alike only if you seed again before each."
+    ),
     "2.1": (
         "The windows at r = 5 and c = 5 end at pixel 10 + 16 = 26: row 27 and column 27, 28 + "
         "27 = 55 pixels, are seen by no capsule (conv2's stride of 2 skips conv1's last row and"
         " column of outputs, the only ones that see them)."
+    ),
+    "2.2": (
+        "Channels-first, the numbers lie channel after channel, 36 positions each; capsule 561"
+        " takes numbers 8 x 561 = 4,488 to 4,495, and 4,488 = 124 x 36 + 24: channel 124 at "
+        "positions 24 to 31, (4, 0) to (5, 1), a strip over two rows of the grid, not a part."
+    ),
+    "2.3": (
+        "The safe norm shortens the output by the factor l / sqrt(l^2 + eps), which is 0.99 "
+        "where l^2 = 0.99^2 eps / (1 - 0.99^2), about 49 eps: l is about 7 sqrt(eps), 0.0022. "
+        "Squash maps so short an input to a length of about 5e-6, too short to matter."
     ),
     "3.2": (
         "Each child's ten coefficients are a softmax: they sum to 1, so all 11,520 sum to "
