@@ -46,11 +46,29 @@ EXPLANATIONS: dict[str, str] = {
         "where l^2 = 0.99^2 eps / (1 - 0.99^2), about 49 eps: l is about 7 sqrt(eps), 0.0022. "
         "Squash maps so short an input to a length of about 5e-6, too short to matter."
     ),
+    "3.1": (
+        "Three times longer predictions make each parent's input three times longer, its "
+        "output longer too, so every agreement grows about threefold or more: the logits "
+        "grow faster and the softmax gets sharper. Children 0 to 3 send parent 0 nearly all "
+        "of themselves: routing by agreement is not scale-free, the lengths act as its "
+        "inverse temperature."
+    ),
     "3.2": (
         "Each child's ten coefficients are a softmax: they sum to 1, so all 11,520 sum to "
         "1,152, in every round, 115.2 per parent on average. Routing only moves them between "
         "parents: what the winner gains (a few) comes out of the nine others, the shortest "
         "among them."
+    ),
+    "3.3": (
+        "Its agreements u_hat . v are zero for every parent in every round, so its logits stay"
+        " at 0 and its softmax stays even: 1/10 = 0.1 to each parent, whatever the others do."
+        " A short capsule is nearly such a child: its small agreements barely move its logits."
+    ),
+    "3.5": (
+        "Each round adds the agreements to the logits once more, so the agreeing children keep"
+        " concentrating on the winner and its input keeps growing; squash saturates near 1 "
+        "(about 0.99 after five rounds, 1.00 after ten). Few classes, if any, change: more rounds"
+        " make the network surer, hardly ever different."
     ),
     "4.2": (
         "A present class pays the whole square of its miss, (0.9 - 0.7)² = 0.04; an absent "

@@ -48,40 +48,51 @@ def verdict(nb, number: str, values: dict, inputs: dict | None = None) -> str | 
     return runner._verdict(exercise, values, inputs or {}, References(), submission)
 
 
-def _port_values(seed: int) -> dict:
-    rng = np.random.default_rng(seed)
-    u = rng.normal(size=(2, 1152, 8)).astype(np.float32)
-    W = rng.normal(size=(1152, 10, 16, 8)).astype(np.float32)
-    return {"u_hat": np.einsum("bid,ijkd->bijk", u.astype(np.float64), W)}
+def _byte_values() -> tuple[dict, dict]:
+    """3.4's inputs and the right values harvested for them."""
+    inputs = {"cases": [[8, 1152, 10, 16, 8], [2, 3, 4, 5, 6]], "batch": 3}
+    values = {
+        "tile": [b * i * o * do * di * 4 for b, i, o, do, di in inputs["cases"]],
+        "u_hat": [b * i * o * do * 4 for b, i, o, do, di in inputs["cases"]],
+        "tile_default": 3 * 1152 * 10 * 16 * 8 * 4,
+        "u_hat_default": 3 * 1152 * 10 * 16 * 4,
+    }
+    return {k: np.asarray(v, np.float64) for k, v in values.items()}, inputs
 
 
-RIGHT_3_1 = (
-    "def predictions_from_port(u, W_port):\n    return tf.einsum('bid,jikd->bijk', u, W_port)"
+RIGHT_3_4 = (
+    "def tile_bytes(batch, n_in=1152, n_out=10, dim_out=16, dim_in=8):\n"
+    "    return batch * n_in * n_out * dim_out * dim_in * 4\n\n\n"
+    "def u_hat_bytes(batch, n_in=1152, n_out=10, dim_out=16, dim_in=8):\n"
+    "    return batch * n_in * n_out * dim_out * 4"
 )
 
 
-def test_3_1_source_is_the_notebooks_own():
-    """Right values and a right function pass; a transpose one line above it does not."""
-    values, inputs = _port_values(7), {"seed": 7}
-    assert verdict(notebook(3, {1: RIGHT_3_1}), "3.1", values, inputs) is None
-    helper = "_turn = tf.transpose\n\n\n" + RIGHT_3_1.replace("return", "_turn\n    return")
-    assert "transpose" in verdict(notebook(3, {1: helper}), "3.1", values, inputs)
-    far = notebook(3, {1: RIGHT_3_1.replace("tf.einsum", "_my_einsum")}, before="")
-    far.cells.insert(
-        1, nbformat.v4.new_code_cell("def _my_einsum(*a):\n    return tf.transpose(tf.einsum(*a))")
+def test_3_4_source_is_the_notebooks_own():
+    """Right values and right functions pass; a tf.tile one line above them does not."""
+    values, inputs = _byte_values()
+    assert verdict(notebook(3, {4: RIGHT_3_4}), "3.4", values, inputs) is None
+    helper = "_copy = tf.tile\n\n\n" + RIGHT_3_4.replace(
+        "return batch", "_copy\n    return batch", 1
     )
-    assert "transpose" in verdict(far, "3.1", values, inputs)
+    assert "tile" in verdict(notebook(3, {4: helper}), "3.4", values, inputs)
+    far = notebook(3, {4: RIGHT_3_4.replace("return batch", "return _size(batch) and batch", 1)})
+    far.cells.insert(
+        1, nbformat.v4.new_code_cell("def _size(b):\n    return tf.tile([b], [1]).shape[0]")
+    )
+    assert "tile" in verdict(far, "3.4", values, inputs)
 
 
 def test_a_function_bound_otherwise_than_by_def_earns_nothing():
-    """``predictions_from_port = ...``, a later rebinding, exec: the file cannot show it."""
-    values, inputs = _port_values(3), {"seed": 3}
+    """``tile_bytes = ...``, a later rebinding, exec: the file cannot show it."""
+    values, inputs = _byte_values()
+    rest = RIGHT_3_4[RIGHT_3_4.index("def u_hat_bytes") :]
     for answer in [
-        "predictions_from_port = lambda u, W: tf.einsum('bid,jikd->bijk', u, W)",
-        RIGHT_3_1 + "\n\n\npredictions_from_port = cl.routing.predictions",
-        "exec('def predictions_from_port(u, W): pass')",
+        "tile_bytes = lambda batch, *a: batch * 5898240\n\n\n" + rest,
+        RIGHT_3_4 + "\n\n\ntile_bytes = cl.exercises.names_used",
+        "exec('def tile_bytes(b): pass')\n\n\n" + rest,
     ]:
-        reason = verdict(notebook(3, {1: answer}), "3.1", values, inputs)
+        reason = verdict(notebook(3, {4: answer}), "3.4", values, inputs)
         assert reason and ("def" in reason or "exec" in reason), answer
 
 
@@ -113,11 +124,9 @@ def test_the_asked_piece_delegated_to_the_library_earns_nothing():
 
 def test_nan_and_inf_never_pass():
     """3.5 answered with NaN scored 1 (``abs(nan - x) > tol`` is False)."""
-    nb = notebook(3, {5: "measured = {1: (np.nan, np.nan), 3: (np.nan, np.nan)}"})
-    nan = {"keys": np.array([1.0, 3.0]), "r1": np.full(2, np.nan), "r3": np.full(2, np.nan)}
-    assert "finite" in verdict(nb, "3.5", nan)
-    inf = {"keys": np.array([1.0, 3.0]), "r1": np.full(2, np.inf), "r3": np.full(2, -np.inf)}
-    assert "finite" in verdict(nb, "3.5", inf)
+    nb = notebook(3, {5: "prediction = np.nan"})
+    assert "finite" in verdict(nb, "3.5", {"prediction": np.array(np.nan)})
+    assert "finite" in verdict(nb, "3.5", {"prediction": np.array(-np.inf)})
 
 
 def test_a_dtype_is_the_values_own(tmp_path):
@@ -165,7 +174,7 @@ def test_a_harvest_file_is_capped_on_its_decompressed_size(tmp_path, monkeypatch
     assert isinstance(value["losses"], Missing) and "decompressed" in value["losses"].reason
 
 
-@pytest.mark.parametrize("number", ["3.1", "5.1", "7.2"])
+@pytest.mark.parametrize("number", ["3.4", "5.1", "7.2"])
 def test_no_source_is_taken_from_the_kernel(number):
     """The probes of the source rules read nothing like ``inspect.getsource``."""
     chapter = int(number.split(".")[0])
