@@ -70,10 +70,31 @@ EXPLANATIONS: dict[str, str] = {
         "(about 0.99 after five rounds, 1.00 after ten). Few classes, if any, change: more rounds"
         " make the network surer, hardly ever different."
     ),
+    "4.1": (
+        "λ(ℓ - 0.1)² = 0.16 gives ℓ - 0.1 = 0.4 × √2, ℓ ≈ 0.67: half the weight lets an absent "
+        "class miss its margin by √2 times as much for the same cost, not twice as much: the "
+        "square turns the weight λ into a factor 1/√λ on the distance."
+    ),
     "4.2": (
         "A present class pays the whole square of its miss, (0.9 - 0.7)² = 0.04; an absent "
         "class half of its square, 0.5 × (0.4 - 0.1)² = 0.045. The square grows faster than "
         "λ = 0.5 takes off: B costs a little more."
+    ),
+    "4.3": (
+        "One length at (nearly) 1 and nine at 0 give the largest share, e / (e + 9) ≈ 0.23. "
+        "Exponentials of numbers in [0, 1) differ by less than a factor e ≈ 2.7, so a softmax "
+        "over lengths could never be confident: a CapsNet reads its lengths as they are."
+    ),
+    "5.1": (
+        "The nine absent capsules are short, but the decoder only ever saw zeros in their "
+        "slots: nine slots of small numbers, each read through its own rows of the first "
+        "kernel, add up to a push it never learned to ignore. The mask gives the decoder what "
+        "it was trained on."
+    ),
+    "5.2": (
+        "Flattening (16, 10) puts dimension d of class k at position 10d + k: class 3 fills 3, "
+        "13, ..., 153. The decoder reads positions 16j to 16j + 15 as class j's pose, so it "
+        "would read the 3's pose as scraps of all ten classes' poses."
     ),
     "5.3": (
         "Only the kept capsule gets a gradient: the mask multiplies the nine others by zero. So"
