@@ -104,11 +104,23 @@ EXPLANATIONS: dict[str, str] = {
         "The wrong label's capsule is short, so the decoder gets almost nothing but zeros and "
         "draws its picture of 'nothing': the slot says which digit, only a long pose says how."
     ),
+    "6.1": (
+        "With no axis, tf.reduce_sum adds every squared error of the batch: each image's sum "
+        "over its 784 pixels, summed over the 50 images instead of averaged. At a batch of 50 "
+        "the 2017 term was 50 times the paper's (and grew with the batch); the 2018 "
+        "tf.reduce_mean divides the same total by 50 x 784, 784 times less than the paper's."
+    ),
     "6.2": (
         "The margin term pulls harder, though it is the smaller part of the loss: the "
         "reconstruction error sits near its floor, where its gradient is small whatever its "
         "size, while the margin loss's squared misses keep a gradient 2d on the few capsules "
         "still inside a margin."
+    ),
+    "6.3": (
+        "The derivative of (x_hat - x)^2 is 2(x_hat - x) = 1, times 0.0005, divided by the "
+        "32 x 784 = 25,088 squared errors the mean averages: about 2.0e-8, five times smaller "
+        "than Adam's 1e-7. With the paper's sum (divided by the 32 images only) it would be "
+        "784 times larger, 1.6e-5."
     ),
     "7.6": (
         "The decoder is not on the path from the image to the lengths: it shaped the capsules' "
