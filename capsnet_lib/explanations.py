@@ -132,6 +132,12 @@ EXPLANATIONS: dict[str, str] = {
         " further out the digit reaches places the network never saw it, and the dimension "
         "stops following. Equivariance is learned, over the range the data covered."
     ),
+    "9.2": (
+        "Down. A digit fills its 20x20 box from top to bottom (most are taller than wide), so "
+        "a vertical shift of 6 pixels runs into a margin of about 4; and since the centre of "
+        "mass, not the box, was put in the middle, digits with more ink in their upper half "
+        "(7, 9, 4, 5, 8) sit low, with the least room below."
+    ),
     "9.4": (
         "At 45° each model gets dozens of digits right that the other misses, and the "
         "difference of accuracies is what is left after they cancel. That is why the paired "

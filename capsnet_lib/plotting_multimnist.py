@@ -60,17 +60,25 @@ def plot_pair_reconstructions(canvases, drawn, labels, chosen, size: float = 1.3
         labels: ``(n, 2)`` the true classes; ``chosen``: ``(n, 2)`` the capsules decoded.
         size: Inches per image.
 
-    Titles read ``true → decoded``, red where the decoded pair is not the true one.
+    Each canvas is titled with its two classes in the order of ``labels``, as in
+    :func:`plot_pairs`, and the colours mean the same: a decoded class that is the first
+    digit's is drawn in orange, one that is the second's in blue (a wrong one takes the
+    colour left). The drawings' titles follow the colours, red where the decoded pair is not
+    the true one.
 
     Introduced in chapter 10, beyond one centred digit.
     """
     n = len(canvases)
     fig, axes = plt.subplots(2, n, figsize=(n * size, 2 * size * 1.25), squeeze=False)
     for i in range(n):
-        true, picked = sorted(map(int, labels[i])), [int(c) for c in chosen[i]]
+        true, picked = [int(c) for c in labels[i]], [int(c) for c in chosen[i]]
+        first, second = drawn[i][0], drawn[i][1]
+        if picked[1] == true[0] or picked[0] == true[1]:  # in the digits' order
+            picked, first, second = picked[::-1], second, first
         axes[0, i].imshow(np.asarray(canvases[i])[..., 0], cmap="binary", vmin=0, vmax=1)
         _titled(axes[0, i], f"{true[0]} and {true[1]}")
-        axes[1, i].imshow(two_colour(drawn[i][0], drawn[i][1]))
-        _titled(axes[1, i], f"drew {picked[0]}, {picked[1]}", wrong=sorted(picked) != true)
+        axes[1, i].imshow(two_colour(first, second))
+        wrong = sorted(picked) != sorted(true)
+        _titled(axes[1, i], f"drew {picked[0]}, {picked[1]}", wrong=wrong)
     fig.tight_layout()
     return fig

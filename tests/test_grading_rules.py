@@ -97,9 +97,12 @@ def test_a_function_bound_otherwise_than_by_def_earns_nothing():
 
 
 def test_numpy_only_where_the_exercise_says_so():
-    """9.2 and 10.2 answered with another library than NumPy score 0."""
-    inside = "def shift(images, dx, dy):\n    import scipy.ndimage\n    return images"
-    assert "NumPy only" in verdict(notebook(9, {2: inside}), "9.2", {"shifted": [np.zeros(1)]})
+    """10.2 answered with the book's library, or another library than NumPy imported inside it
+    or used, scores 0."""
+    library = "def both_right(lengths, labels):\n    return cl.exercises.names_used(labels)"
+    assert "NumPy only" in verdict(notebook(10, {2: library}), "10.2", {"right": np.zeros(1)})
+    inside = "def both_right(lengths, labels):\n    import scipy.ndimage\n    return labels"
+    assert "NumPy only" in verdict(notebook(10, {2: inside}), "10.2", {"right": np.zeros(1)})
     both = "def both_right(lengths, labels):\n    return keras.ops.all(lengths)"
     assert "NumPy only" in verdict(notebook(10, {2: both}), "10.2", {"right": np.zeros(1)})
 

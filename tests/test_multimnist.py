@@ -158,6 +158,24 @@ def test_the_figures_title_each_pair_and_mark_a_wrong_one_red(digits):
     plt.close("all")
 
 
+def test_both_figures_title_and_colour_a_pair_in_the_same_order(digits):
+    """The canvas titled "4 and 2" in one figure is "4 and 2" in the next, the 4 orange."""
+    pairs = mm.make_pairs(*digits, seed=0)
+    labels = pairs.labels[:2]
+    titles = [ax.get_title() for ax in mmplot.plot_pairs(pairs.canvases[:2], labels).axes]
+    chosen = labels[:, ::-1].copy()  # longest capsule first: here the second digit's
+    fig = mmplot.plot_pair_reconstructions(
+        pairs.canvases[:2], pairs.digits[:2, ::-1], labels, chosen
+    )
+    assert [ax.get_title() for ax in fig.axes[:2]] == titles
+    assert [ax.get_title() for ax in fig.axes[2:]] == [f"drew {a}, {b}" for a, b in labels.tolist()]
+    for ax, pair in zip(fig.axes[2:], pairs.digits[:2], strict=True):  # orange: first digit
+        np.testing.assert_allclose(
+            ax.get_images()[0].get_array(), mmplot.two_colour(pair[0], pair[1]), atol=1e-6
+        )
+    plt.close("all")
+
+
 # -- from Python and the command line, as a user gets them wrong --------------------------------
 
 

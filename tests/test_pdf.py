@@ -2,9 +2,9 @@
 
 Opened with pypdf: a plausible page count; the title of every page of the table of contents
 (each chapter, each reference page) in the text; no page showing raw TeX (a formula MathJax
-did not typeset shows its source: ``\\mathbf``, ``$$``); figures embedded; the site's copy, which
-the running page links to, the same file. Run ``make book`` first (``make pdf-test`` runs this
-file).
+did not typeset shows its source: ``\\mathbf``, ``$$``); figures embedded; every bookmark the
+text of its heading; the site's copy, which the running page links to, the same file. Run
+``make book`` first (``make pdf-test`` runs this file).
 """
 
 from __future__ import annotations
@@ -244,3 +244,109 @@ def on_the_site(relative: str) -> bool:
 def test_local_address_pattern(address):
     assert LOCAL_ADDRESS.match(address)
     assert not LOCAL_ADDRESS.match("https://capsnets-book.github.io/capsnets-book/book/api.html")
+
+
+# --- the outline (bookmarks): each one the text of its heading ---------------------------
+
+TOOLS = ROOT / "tools"
+
+
+def book_pdf_module():
+    """tools/book_pdf.py, imported as the tool imports its neighbour (tools/ on sys.path)."""
+    import sys
+
+    if str(TOOLS) not in sys.path:
+        sys.path.insert(0, str(TOOLS))
+    import book_pdf
+
+    return book_pdf
+
+
+def outline_titles(reader) -> list[str]:
+    """The PDF's bookmarks, depth first, in the order of the book."""
+    titles = []
+
+    def walk(items):
+        for item in items:
+            if isinstance(item, list):
+                walk(item)
+            else:
+                titles.append(str(item.title))
+
+    walk(reader.outline)
+    return titles
+
+
+def html_headings(html: str) -> list[str]:
+    """The text of each heading of an HTML page, without the permalink ``#``."""
+    import html as html_lib
+
+    texts = []
+    for _, inner in re.findall(r"<h([1-6])\b[^>]*>(.*?)</h\1>", html, re.S):
+        inner = re.sub(r'<a class="headerlink".*?</a>', "", inner, flags=re.S)
+        text = html_lib.unescape(re.sub(r"<[^>]+>", "", inner))
+        texts.append(re.sub(r"\s+", " ", text).strip())
+    return texts
+
+
+def test_every_bookmark_is_a_heading_as_written(reader):
+    """No bookmark doubled ("What you will buildWhat you will build") or run together
+    ("robustness torotation"): each is the text of a heading of the book."""
+    page = ROOT / "_build" / "onepage" / "_build" / "singlehtml" / "book.html"
+    assert page.is_file(), f"{page} missing: run `make book` first"
+    headings = set(html_headings(page.read_text(encoding="utf-8")))
+    titles = outline_titles(reader)
+    assert len(titles) >= 100, f"only {len(titles)} bookmarks in {PDF.name}"
+    wrong = [title for title in titles if title not in headings]
+    assert not wrong, f"{len(wrong)} bookmarks are no heading of the book: {wrong[:5]}"
+
+
+@pytest.mark.parametrize(
+    ("drawn", "heading", "same"),
+    [
+        ("What you will buildWhat you will build", "What you will build", True),
+        (
+            "3.2.1. 3.2.1. Routing you can seeRouting you can see",
+            "3.2.1. Routing you can see",
+            True,
+        ),
+        (
+            "8.10. What pose parameters do not give: robustness torotation",
+            "8.10. What pose parameters do not give: robustness to rotation",
+            True,
+        ),
+        ("1. Input", "1. Input", True),
+        ("1.1. Why capsules", "1.2. Seeds", False),
+        ("3.1. Prediction vectors", "3.1. Prediction vectors (eq. 2)", False),
+        ("Recap", "", False),
+    ],
+)
+def test_same_heading(drawn, heading, same):
+    assert book_pdf_module().same_heading(drawn, heading) is same
+
+
+def test_printed_bookmarks_keep_their_spaces(tmp_path):
+    """A small page through the printer: headings that wrap keep the space at the break."""
+    book_pdf = book_pdf_module()
+    browser = book_pdf.installed_browser()
+    if browser is None:
+        pytest.skip("no Chromium to print with")
+    long = "capsules and routing by agreement over the rounds, " * 3
+    text = "<p>" + "A paragraph of the book, long enough to fill a page. " * 60 + "</p>"
+    sections = "".join(
+        f'<section id="s{i}"><h2><span class="section-number">{i}. </span>Heading {i} on'
+        f' {long}end<a class="headerlink" href="#s{i}">#</a></h2>{text}</section>'
+        for i in range(1, 6)
+    )
+    (tmp_path / "index.html").write_text(
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title></head>'
+        f"<body><h1>A book</h1>{sections}</body></html>",
+        encoding="utf-8",
+    )
+    pdf = tmp_path / "book.pdf"
+    seen = book_pdf.print_pdf(tmp_path, pdf, browser_path=browser, site_url="https://e.org/")
+    assert not seen["unmatched_bookmarks"], seen["unmatched_bookmarks"]
+    pypdf = pytest.importorskip("pypdf")
+    titles = outline_titles(pypdf.PdfReader(str(pdf)))
+    expected = ["A book"] + [f"{i}. Heading {i} on {long}end" for i in range(1, 6)]
+    assert titles == expected

@@ -9,6 +9,8 @@ is opened, since paper cannot be clicked. Every link is made one a reader of the
 follow: a reference inside the book goes to its place in the PDF, a link to another file of
 the build (a download, the playground's page) to the same file on the published site
 (``html.baseurl`` in _config.yml), never to the temporary local server it was printed from.
+Chromium makes the bookmarks from the glyphs it drew in each heading (a wrapped heading loses
+a space, some come out doubled); each is then given its heading's text (:func:`fix_outline`).
 
 ``make book`` runs ``python tools/book_pdf.py _build/onepage/_build/singlehtml
 _build/pdf/capsnets-book.pdf --copy-to _build/html`` after building the site and the one-page
@@ -18,10 +20,13 @@ build.
 from __future__ import annotations
 
 import argparse
+import collections
+import logging
 import os
 import re
 import shutil
 import sys
+import unicodedata
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -107,6 +112,79 @@ WAIT_FOR_MATHJAX = """async () => {
     errors: [...document.querySelectorAll('mjx-merror')].map(e => e.textContent),
   };
 }"""
+
+
+# The title each heading should have in the PDF's outline (its bookmarks), as the reader sees
+# it: the text without the permalink "#", whitespace collapsed, for each heading printed.
+HEADING_TITLES = """() => [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]
+  .filter(h => h.getClientRects().length > 0 && getComputedStyle(h).display !== 'none')
+  .map(h => {
+    const copy = h.cloneNode(true);
+    copy.querySelectorAll('.headerlink').forEach(a => a.remove());
+    return copy.textContent.replace(/\\s+/g, ' ').trim();
+  })"""
+
+
+def _letters(text: str) -> collections.Counter:
+    """The characters of ``text`` and how often each occurs, whitespace and ligatures aside."""
+    return collections.Counter(re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)))
+
+
+def same_heading(chromium_title: str, heading: str) -> bool:
+    """Whether Chromium's outline title is this heading's text, drawn once or more.
+
+    Chromium builds each bookmark from the glyphs it drew inside the heading: a heading that
+    wraps loses the space at the line break ("routingrounds"), one whose runs are drawn twice
+    is doubled ("3.2.1. 3.2.1. Routing you can seeRouting you can see"). The same characters,
+    each the same number of times over (whitespace and ligatures aside), is the same heading.
+    """
+    drawn, text = _letters(chromium_title), _letters(heading)
+    if not text or not drawn:
+        return False
+    times, rest = divmod(sum(drawn.values()), sum(text.values()))
+    return times >= 1 and rest == 0 and all(drawn[c] == times * n for c, n in text.items())
+
+
+def fix_outline(pdf: Path, headings: list[str]) -> list[str]:
+    """Give each bookmark of ``pdf`` its heading's text (``headings``, in document order).
+
+    Returns the bookmarks that match no heading (left as Chromium wrote them).
+    """
+    from pypdf import PdfWriter
+    from pypdf.generic import NameObject, TextStringObject
+
+    # pypdf warns that Chromium's trailer undercounts its objects: harmless, and not ours
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    writer = PdfWriter(clone_from=str(pdf))
+    outlines = writer.root_object.get("/Outlines")
+    unmatched, cursor, changed = [], 0, False
+    item = outlines.get_object().get("/First") if outlines is not None else None
+    stack = []
+    while item is not None:
+        node = item.get_object()
+        title = str(node.get("/Title", ""))
+        match = next(
+            (i for i in range(cursor, len(headings)) if same_heading(title, headings[i])), None
+        )
+        if match is None:
+            unmatched.append(title)
+        else:
+            cursor = match + 1
+            if title != headings[match]:
+                node[NameObject("/Title")] = TextStringObject(headings[match])
+                changed = True
+        # depth first, in document order: children, then the next sibling, then back up
+        if "/First" in node:
+            stack.append(node.get("/Next"))
+            item = node["/First"]
+            continue
+        item = node.get("/Next")
+        while item is None and stack:
+            item = stack.pop()
+    if changed:
+        with pdf.open("wb") as out:
+            writer.write(out)
+    return unmatched
 
 
 def browser_candidates() -> list[str]:
@@ -201,6 +279,7 @@ def print_pdf(
         links = page.evaluate(LINKS_FOR_PAPER, [site_url, alias.group(1) if alias else page_path])
         page.add_style_tag(content=PRINT_CSS)
         page.emulate_media(media="print")
+        headings = page.evaluate(HEADING_TITLES)
         pdf.parent.mkdir(parents=True, exist_ok=True)
         page.pdf(
             path=str(pdf),
@@ -216,12 +295,14 @@ def print_pdf(
             ),
         )
         browser.close()
+    unmatched = fix_outline(pdf, headings)
     return {
         "formulas": formulas,
         "blocked": blocked,
         "broken_images": broken,
         "errors": errors,
         "links": links,
+        "unmatched_bookmarks": unmatched,
     }
 
 
@@ -250,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = [f"request to another host refused: {url}" for url in seen["blocked"]]
     problems += [f"image not loaded: {src}" for src in seen["broken_images"]]
     problems += [f"page error: {error}" for error in seen["errors"]]
+    problems += [f"bookmark that is no heading: {title!r}" for title in seen["unmatched_bookmarks"]]
     problems += [f"link to an anchor not in the book: {href}" for href in seen["links"]["missing"]]
     math = seen["formulas"]
     if math["untypeset"]:
