@@ -1,4 +1,4 @@
-"""Chapter 7, training: how the grader judges exercises 7.1 to 7.6."""
+"""Chapter 7, training: how the grader judges exercises 7.1 to 7.5."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from capsnet_lib.grading.spec import (
     Wrong,
     choice,
     close,
-    names_in,
     scalar,
     with_rules,
 )
@@ -32,44 +31,36 @@ def _halve_cases(rng) -> dict:
     return {"cases": cases}
 
 
+def _blind(length):
+    length = np.asarray(length, dtype=float)
+    return np.maximum(0.0, 0.9 - length) ** 2 + 4.5 * np.maximum(0.0, length - 0.1) ** 2
+
+
 def _judge_7_2(answers, inputs, refs) -> None:
-    expected = [1e-3 * 0.96 ** (step / 2000) for step in inputs["steps"]]
-    close(np.ravel(answers["rates"]), expected, "paper_learning_rate", rtol=1e-5, atol=0)
-    if names_in(answers["source"]).keys() & {"keras", "schedule", "paper_optimizer"}:
-        raise Wrong("the exercise asks for the formula, without Keras's schedule")
+    lengths = inputs["lengths"]
+    close(np.ravel(answers["losses"]), _blind(lengths), "blind_margin_loss", rtol=1e-6)
+    close(np.ravel(answers["array"]), _blind(lengths), "blind_margin_loss on an array")
+    close(scalar(answers["length"], "blind_length"), 2.7 / 11, "blind_length", rtol=0, atol=2e-3)
+    close(scalar(answers["loss"], "blind_loss"), _blind(2.7 / 11), "blind_loss", rtol=0, atol=1e-4)
 
 
-def _interval_cases(rng) -> dict:
-    cases = [[25, 10_000, 1.96], [300, 1000, 1.96], [25, 10_000, 1.0], [0, 10_000, 1.96]]
-    n = int(rng.integers(100, 20_000))
-    return {"cases": [*cases, [int(rng.integers(1, n)), n, round(float(rng.uniform(1, 3)), 3)]]}
+def _wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    p = k / n
+    center = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return center - half, center + half
+
+
+def _apart(k: int, n: int) -> int:
+    m = k + 1
+    while _wilson(m, n)[0] <= _wilson(k, n)[1]:
+        m += 1
+    return m
 
 
 def _judge_7_3(answers, inputs, refs) -> None:
-    expected = []
-    for k, n, z in inputs["cases"]:
-        p = k / n
-        half = z * np.sqrt(p * (1 - p) / n)
-        expected.append([p - half, p + half])
-    close(answers["intervals"], expected, "normal_interval", rtol=1e-4, atol=1e-12)
-
-
-_LOGS = """
-rng = np.random.default_rng(I['seed'])
-logs = []
-for offset, n in I['logs']:
-    val = np.round(rng.uniform(0.9, 1.0, n), 2)  # ties on purpose
-    logs.append({'epoch': np.arange(1.0, n + 1) + offset, 'accuracy': val,
-                 'val_accuracy': val})
-"""
-
-
-def _judge_7_4(answers, inputs, refs) -> None:
-    rng, expected = np.random.default_rng(inputs["seed"]), []
-    for offset, n in inputs["logs"]:
-        val = np.round(rng.uniform(0.9, 1.0, n), 2)
-        expected.append(offset + 1 + int(np.argmax(val)))
-    close(answers["best"], expected, "best_epoch", rtol=0, atol=0)
+    expected = [_apart(k, n) for k, n in inputs["cases"]]
+    close(np.ravel(answers["apart"]), expected, "fewest_errors_apart", rtol=0, atol=0)
 
 
 def _quick_runs(refs) -> dict:
@@ -102,7 +93,7 @@ def _quick_runs(refs) -> dict:
     return losses
 
 
-def _judge_7_5(answers, inputs, refs) -> None:
+def _judge_7_4(answers, inputs, refs) -> None:
     close(answers["keys"], [1e-3, 1e-2], "the keys of loss_per_epoch", rtol=1e-9)
     loss = {1e-3: np.ravel(answers["slow"]), 1e-2: np.ravel(answers["fast"])}
     if any(len(value) != EPOCHS for value in loss.values()):
@@ -112,31 +103,28 @@ def _judge_7_5(answers, inputs, refs) -> None:
     lower = min(loss, key=lambda rate: loss[rate][-1])
     if not np.isclose(scalar(answers["best_rate"], "best_rate"), lower):
         raise Wrong("best_rate: the rate whose last epoch's loss is lower")
-    expected = refs.once("7.5", lambda: _quick_runs(refs))
+    expected = refs.once("7.4", lambda: _quick_runs(refs))
     close(loss[1e-3], expected[1e-3], "the 0.001 run's losses", rtol=0.02)
     close(loss[1e-2], expected[1e-2], "the 0.01 run's losses", rtol=0.1)
     if not loss[1e-2][0] > loss[1e-3][0] + 0.1 or lower != 1e-3:
         raise Wrong("not what the two quick runs give")
 
 
-def _decoder_off(refs) -> str:
-    """7.6's answer, measured: the shipped CapsNet on 500 test digits, its decoder zeroed."""
-    model = refs.capsnet
+def _one_round(refs) -> str:
+    """7.5's answer, measured: the shipped weights with 1 routing round against 3, 500 digits."""
+    from capsnet_lib.pretrained import load_pretrained
+
     x, y = refs.mnist.x_test[:500], refs.mnist.y_test[:500]
-    kept = [w.numpy() for w in model.decoder.weights]
-    with_decoder = np.mean(np.argmax(np.asarray(model(x)), axis=1) == y)
-    for w in model.decoder.weights:
-        w.assign(np.zeros(w.shape, w.dtype))
-    try:
-        without = np.mean(np.argmax(np.asarray(model(x)), axis=1) == y)
-    finally:
-        for w, value in zip(model.decoder.weights, kept, strict=True):
-            w.assign(value)
-    return "A" if without == with_decoder else ("C" if without < 0.2 else "B")
+    accuracy = {}
+    for rounds in (3, 1):
+        model = load_pretrained(routing_iterations=rounds)
+        lengths = np.asarray(model.predict(x, batch_size=100, verbose=0))
+        accuracy[rounds] = np.mean(lengths.argmax(axis=1) == y)
+    return "A" if accuracy[3] - accuracy[1] <= 0.01 else ("C" if accuracy[1] < 0.2 else "B")
 
 
-def _judge_7_6(answers, inputs, refs) -> None:
-    measured = refs.once("7.6", lambda: _decoder_off(refs))
+def _judge_7_5(answers, inputs, refs) -> None:
+    measured = refs.once("7.5", lambda: _one_round(refs))
     answer = choice(answers["prediction"], ("A", "B", "C"))
     if answer != measured:
         raise Wrong(f"predicted {answer!r}; measured {measured!r}")
@@ -155,45 +143,43 @@ _EXERCISES = [
     Exercise(
         "7.2",
         {
-            "rates": "[np.squeeze(paper_learning_rate(step)) for step in I['steps']]",
+            "losses": "[np.squeeze(blind_margin_loss(L)) for L in I['lengths']]",
+            "array": "blind_margin_loss(np.array(I['lengths']))",
+            "length": "blind_length",
+            "loss": "blind_loss",
         },
         _judge_7_2,
-        lambda rng: {"steps": [0, 2000, *rng.integers(1, 50_000, 4).tolist()]},
+        lambda rng: {"lengths": [0.0, 0.5, *np.round(rng.uniform(0, 1.2, 4), 4).tolist()]},
     ),
     Exercise(
         "7.3",
-        {"intervals": "[np.ravel(normal_interval(*case)) for case in I['cases']]"},
+        {"apart": "[np.squeeze(fewest_errors_apart(k, n)) for k, n in I['cases']]"},
         _judge_7_3,
-        _interval_cases,
+        lambda rng: {
+            "cases": [
+                [25, 10_000],
+                [0, 1000],
+                *[[int(rng.integers(0, 200)), int(rng.integers(1000, 20_000))] for _ in range(2)],
+            ]
+        },
     ),
     Exercise(
         "7.4",
-        {"best": "[best_epoch(log) for log in logs]"},
-        _judge_7_4,
-        lambda rng: {
-            "seed": int(rng.integers(2**31)),
-            "logs": [[0, 5], [10, 5], *rng.integers([0, 1], [30, 12], (3, 2)).tolist()],
-        },
-        prelude=_LOGS,
-    ),
-    Exercise(
-        "7.5",
         {
             "keys": "sorted(loss_per_epoch)",
             "slow": "loss_per_epoch[1e-3]",
             "fast": "loss_per_epoch[1e-2]",
             "best_rate": "best_rate",
         },
-        _judge_7_5,
+        _judge_7_4,
     ),
-    Exercise("7.6", {"prediction": Probe("prediction", "text")}, _judge_7_6),
+    Exercise("7.5", {"prediction": Probe("prediction", "text")}, _judge_7_5),
 ]
 EXERCISES = with_rules(
     _EXERCISES,
     {
         "7.1": ("steps_to_halve",),
-        "7.2": ("paper_learning_rate",),
-        "7.3": ("normal_interval",),
-        "7.4": ("best_epoch",),
+        "7.2": ("blind_margin_loss",),
+        "7.3": ("fewest_errors_apart",),
     },
 )

@@ -7,67 +7,79 @@ import numpy as np
 from capsnet_lib.grading.spec import Exercise, Probe, Wrong, choice, close, with_rules
 
 
-def shift_right(images: np.ndarray, pixels: int) -> np.ndarray:
-    """Images moved ``pixels`` to the right (left if negative), zero-filled."""
-    out = np.zeros_like(images)
-    if pixels >= 0:
-        out[:, :, pixels:] = images[:, :, : images.shape[2] - pixels]
-    else:
-        out[:, :, :pixels] = images[:, :, -pixels:]
-    return out
-
-
-def _far_rates(refs) -> str:
-    """The chapter's measurement of 8.1: "A", "B" or "C" for the shipped CapsNet."""
-    model, mnist = refs.capsnet, refs.mnist
+def _first_of_each(refs):
+    """The chapter's ten digits (the first test image of each class) and their poses."""
+    mnist = refs.mnist
     first = np.array([np.flatnonzero(mnist.y_test == d)[0] for d in range(10)])
     images, labels = mnist.x_test[first], mnist.y_test[first]
-    decoded = refs.reconstructions(refs.poses(images))
-    read_back = model.predict(decoded.astype(np.float32), verbose=0).argmax(axis=1)
-    error = ((decoded - images) ** 2).mean(axis=(1, 2, 3))
-    candidates = [i for i in range(10) if labels[i] != 1 and read_back[i] == labels[i]]
-    index = min(candidates, key=lambda i: error[i])
-    label, one = labels[index], images[index : index + 1]
-    shifts = np.arange(-4, 5)
-    sweep = refs.poses(np.concatenate([shift_right(one, s) for s in shifts]))[:, label]
-    dim = np.ptp(sweep, axis=0).argmax()
-    slope = np.polyfit(shifts, sweep[:, dim], 1)[0]
-    far = refs.poses(np.concatenate([shift_right(one, s) for s in (-8, -4, 4, 8)]))[:, label, dim]
-    outer = np.array([far[1] - far[0], far[3] - far[2]]) / 4 / slope
-    if np.all((0.7 <= outer) & (outer <= 1.4)):
-        return "A"
-    return "C" if np.all(outer >= 0.7) and np.any(outer > 1.4) else "B"
+    return images, labels, refs.poses(images)
+
+
+def _slot_swap(refs) -> str:
+    """8.1, measured: each digit's pose moved into another class's slot, decoded, read back."""
+    _, labels, poses = _first_of_each(refs)
+    own = poses[np.arange(10), labels]
+    counts = np.zeros(3)  # the original digit, the slot's digit, neither
+    for k in range(1, 10):
+        slot = (labels + k) % 10
+        moved = np.zeros((10, 10, 16), np.float32)
+        moved[np.arange(10), slot] = own
+        drawn = refs.reconstructions(moved, slot).astype(np.float32)
+        read = refs.capsnet.predict(drawn, verbose=0).argmax(axis=1)
+        neither = (read != labels) & (read != slot)
+        counts += [np.sum(read == labels), np.sum(read == slot), np.sum(neither)]
+    return "ABC"[int(np.argmax(counts))]
 
 
 def _judge_8_1(answers, inputs, refs) -> None:
     answer = choice(answers["prediction"], ("A", "B", "C"))
-    measured = refs.once("8.1", lambda: _far_rates(refs))
+    measured = refs.once("8.1", lambda: _slot_swap(refs))
     if answer != measured:
         raise Wrong(f"predicted {answer!r}; the measurement says {measured!r}")
 
 
-_TWEAK = """
-p = np.random.default_rng(I['seed']).normal(size=(3, 10, 16))
-out = tweak(p, I['label'], I['dim'], I['delta'])
-"""
+def _sensitivity(refs, poses, labels, delta) -> np.ndarray:
+    result = np.zeros((10, 16))
+    for i in range(10):
+        grid = np.repeat(poses[i][None], 32, axis=0).reshape(16, 2, 10, 16)
+        grid[np.arange(16), :, labels[i], np.arange(16)] += np.array([-delta, delta])
+        drawn = refs.reconstructions(grid.reshape(-1, 10, 16), np.full(32, labels[i]))
+        drawn = drawn.reshape(16, 2, -1)
+        result[labels[i]] = np.abs(drawn[:, 1] - drawn[:, 0]).mean(axis=-1)
+    return result
+
+
+def _wide_ratio(refs) -> str:
+    """8.2, measured: the sensitivity map at +-0.5 against +-0.25, summed."""
+    _, labels, poses = _first_of_each(refs)
+    ratio = _sensitivity(refs, poses, labels, 0.5).sum()
+    ratio /= _sensitivity(refs, poses, labels, 0.25).sum()
+    return "A" if 1.8 <= ratio <= 2.2 else ("B" if ratio < 1.8 else "C")
 
 
 def _judge_8_2(answers, inputs, refs) -> None:
-    p = np.random.default_rng(inputs["seed"]).normal(size=(3, 10, 16))
-    close(answers["input_after"], p, "the input (it must not be modified)", rtol=0, atol=0)
-    expected = p.copy()
-    expected[:, inputs["label"], inputs["dim"]] += inputs["delta"]
-    close(answers["out"], expected, "tweak", rtol=1e-7, atol=0)
+    answer = choice(answers["prediction"], ("A", "B", "C"))
+    measured = refs.once("8.2", lambda: _wide_ratio(refs))
+    if answer != measured:
+        raise Wrong(f"predicted {answer!r}; the measurement says {measured!r}")
+
+
+_POSES = "np.random.default_rng(I['seed']).normal(size=(len(I['cases']), 10, 16))"
 
 
 def _judge_8_3(answers, inputs, refs) -> None:
-    a, b = np.random.default_rng(inputs["seed"]).normal(size=(2, 10, 16))
-    for name, steps in [("path", inputs["steps"]), ("two", 2)]:
-        t = np.linspace(0.0, 1.0, steps)[:, None, None]
-        close(answers[name], (1 - t) * a + t * b, f"interpolate(..., {steps})", rtol=0, atol=1e-9)
-
-
-_INTERPOLATE = "np.random.default_rng(I['seed']).normal(size=(2, 10, 16))"
+    poses = np.random.default_rng(inputs["seed"]).normal(size=(len(inputs["cases"]), 10, 16))
+    expected = []
+    for pose, (label, d) in zip(poses, inputs["cases"], strict=True):
+        v = pose[label]
+        expected.append([-v[d], np.sqrt(np.sum(v**2) - v[d] ** 2)])
+    close(answers["pairs"], expected, "shortest_tweak", rtol=1e-6, atol=1e-9)
+    _, labels, chapter_poses = _first_of_each(refs)
+    v = chapter_poses[int(np.flatnonzero(labels == 7)[0]), 7]  # the grids' 7
+    deepest = int(np.abs(v).argmax())
+    if np.ravel(answers["deepest"]).tolist() != [deepest]:
+        raise Wrong("deepest: another dimension shortens the 7's capsule more")
+    close(answers["deepest_delta"], -v[deepest], "deepest_delta", rtol=0, atol=1e-4)
 
 
 def _judge_8_4(answers, inputs, refs) -> None:
@@ -115,26 +127,19 @@ def _judge_8_5(answers, inputs, refs) -> None:
 
 _EXERCISES = [
     Exercise("8.1", {"prediction": Probe("prediction", "text")}, _judge_8_1),
-    Exercise(
-        "8.2",
-        {"out": "out", "input_after": "p"},
-        _judge_8_2,
-        lambda rng: {
-            "seed": int(rng.integers(2**31)),
-            "label": int(rng.integers(10)),
-            "dim": int(rng.integers(16)),
-            "delta": round(float(rng.uniform(-1, 1)), 4),
-        },
-        prelude=_TWEAK,
-    ),
+    Exercise("8.2", {"prediction": Probe("prediction", "text")}, _judge_8_2),
     Exercise(
         "8.3",
         {
-            "path": f"interpolate(*{_INTERPOLATE}, I['steps'])",
-            "two": f"interpolate(*{_INTERPOLATE}, 2)",
+            "pairs": f"[np.ravel(shortest_tweak(p, *c)) for p, c in zip({_POSES}, I['cases'])]",
+            "deepest": "deepest",
+            "deepest_delta": "deepest_delta",
         },
         _judge_8_3,
-        lambda rng: {"seed": int(rng.integers(2**31)), "steps": int(rng.integers(3, 12))},
+        lambda rng: {
+            "seed": int(rng.integers(2**31)),
+            "cases": rng.integers([0, 0], [10, 16], (4, 2)).tolist(),
+        },
     ),
     Exercise(
         "8.4",
@@ -167,8 +172,7 @@ _EXERCISES = [
 EXERCISES = with_rules(
     _EXERCISES,
     {
-        "8.2": ("tweak",),
-        "8.3": ("interpolate",),
+        "8.3": ("shortest_tweak",),
         "8.4": ("zoom_transform",),
         "8.5": ("mean_pose_change",),
     },
