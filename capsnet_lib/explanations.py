@@ -129,11 +129,6 @@ EXPLANATIONS: dict[str, str] = {
         "finds. The paper's Table 1 shows the same on MNIST: 0.29% error with 1 iteration, "
         "0.25% with 3."
     ),
-    "7.6": (
-        "The decoder is not on the path from the image to the lengths: it shaped the capsules' "
-        "weights while training, through the reconstruction loss, and classification no longer "
-        "needs it."
-    ),
     "8.1": (
         "The decoder reads each of the ten slots with weights of its own, learned only from "
         "the poses that class's capsule gave real digits of that class. Another class's 16 "
