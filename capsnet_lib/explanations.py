@@ -59,11 +59,6 @@ EXPLANATIONS: dict[str, str] = {
         "parents: what the winner gains (a few) comes out of the nine others, the shortest "
         "among them."
     ),
-    "4.1": (
-        "λ(ℓ - 0.1)² = 0.16 gives ℓ - 0.1 = 0.4 × √2, ℓ ≈ 0.67: half the weight lets an absent "
-        "class miss its margin by √2 times as much for the same cost, not twice as much: the "
-        "square turns the weight λ into a factor 1/√λ on the distance."
-    ),
     "3.3": (
         "Its agreements u_hat . v are zero for every parent in every round, so its logits stay"
         " at 0 and its softmax stays even: 1/10 = 0.1 to each parent, whatever the others do."
@@ -74,6 +69,11 @@ EXPLANATIONS: dict[str, str] = {
         " concentrating on the winner and its input keeps growing; squash saturates near 1 "
         "(about 0.99 after five rounds, 1.00 after ten). Few classes, if any, change: more rounds"
         " make the network surer, hardly ever different."
+    ),
+    "4.1": (
+        "λ(ℓ - 0.1)² = 0.16 gives ℓ - 0.1 = 0.4 × √2, ℓ ≈ 0.67: half the weight lets an absent "
+        "class miss its margin by √2 times as much for the same cost, not twice as much: the "
+        "square turns the weight λ into a factor 1/√λ on the distance."
     ),
     "4.2": (
         "A present class pays the whole square of its miss, (0.9 - 0.7)² = 0.04; an absent "

@@ -6,7 +6,8 @@ as the student edition and as copies with one trick per exercise; and small note
 never end, kill their kernel, are not chapters or are not notebooks, in one batch through
 the command line. Grading every chapter's solutions and stubs takes about 30 minutes on
 two cores, too long for `make test`: it is its own suite, marked ``grade_all``, run with
-``make grade-all`` (not deselected quietly: ``make unit`` names it in its ``-m``).
+``make grade-all`` (not deselected quietly: ``make unit`` names it in its ``-m``), one test
+per chapter (``pytest tests/test_grading.py -m grade_all -k 03_routing`` grades one).
 """
 
 from __future__ import annotations
@@ -154,38 +155,31 @@ def test_the_csv_has_a_row_per_notebook(tmp_path):
 
 
 def _tampered_1(nb):
-    """1.1: rebinds `check` to print "correct"; 1.2: deletes `check` and the check cell;
-    1.4: answers with an object whose == is always true. 1.3 and 1.5 stay right."""
+    """1.1: a wrong prediction, and `check` rebound to print "correct"; 1.2: deletes `check`
+    and the check cell; 1.4: answers with a string whose == is always true. 1.3 and 1.5 stay
+    right."""
     answer_cell(nb, "1.1").source = (
-        "def conv_output_size(size, kernel, stride=1):\n"
-        "    return 0\n\n\n"
+        "prediction = 8_215_568\n\n\n"
         "def check(exercise, test, explain=''):\n"
         '    print(f"Exercise {exercise}: correct ✓")'
     )
     answer_cell(nb, "1.2").source = "prediction = 5\ndel check"
     nb.cells.remove(check_cell(nb, "1.2"))
     answer_cell(nb, "1.4").source = (
-        "class AlwaysEqual:\n"
+        "class AlwaysEqual(str):\n"
         "    def __eq__(self, other):\n"
-        "        return True\n\n\n"
-        "def num_primary_capsules(image_size, maps=32):\n"
-        "    return AlwaysEqual()"
+        "        return True\n\n"
+        "    __hash__ = str.__hash__\n\n\n"
+        "prediction = AlwaysEqual('none')"
     )
     return {"1.1": 0, "1.2": 0, "1.3": 1, "1.4": 0, "1.5": 1}
 
 
 def _tampered_2(nb):
-    """1.3: wrong, then redefined right after its check; 1.5: wrong, with NumPy's comparisons
+    """1.3: wrong, then set right after its check; 1.5: wrong, with NumPy's comparisons
     monkeypatched to always agree. 1.1, 1.2 and 1.4 stay right."""
-    answer_cell(
-        nb, "1.3"
-    ).source = (
-        "def to_images(rows):\n    return np.asarray(rows, np.float32).reshape(-1, 28, 28, 1)"
-    )
-    later = nbformat.v4.new_code_cell(
-        "def to_images(rows):\n"
-        "    return (np.asarray(rows, dtype=np.float32) / 255.0).reshape(-1, 28, 28, 1)"
-    )
+    answer_cell(nb, "1.3").source = "prediction = 1.0"
+    later = nbformat.v4.new_code_cell("prediction = 0.5")
     nb.cells.insert(nb.cells.index(check_cell(nb, "1.3")) + 1, later)
     answer_cell(nb, "1.5").source = (
         "np.allclose = lambda *a, **k: True\n"
@@ -229,7 +223,7 @@ def test_chapter_1_solutions_stubs_and_tricks(tmp_path):
 def _mini_chapter(answer: str) -> nbformat.NotebookNode:
     """A notebook with only exercise 1.1: its directive and an answer cell."""
     nb = nbformat.v4.new_notebook()
-    exercise = nbformat.v4.new_markdown_cell("```{exercise} Output size\n:label: ch01-ex1\n```")
+    exercise = nbformat.v4.new_markdown_cell("```{exercise} Parameters\n:label: ch01-ex1\n```")
     cell = nbformat.v4.new_code_cell(answer)
     cell.metadata["tags"] = ["solution"]
     nb.cells = [exercise, cell]
@@ -247,10 +241,7 @@ def test_a_batch_goes_on_past_loops_crashes_and_strangers(tmp_path):
     stranger.cells = [nbformat.v4.new_code_cell("print('hello')")]
     nbformat.write(stranger, folder / "3_stranger.ipynb")
     (folder / "4_broken.ipynb").write_text("{ not a notebook")
-    right = (
-        "def conv_output_size(size, kernel, stride=1):\n    return (size - kernel) // stride + 1"
-    )
-    nbformat.write(_mini_chapter(right), folder / "5_right.ipynb")
+    nbformat.write(_mini_chapter("prediction = 11_749_120"), folder / "5_right.ipynb")
     result = subprocess.run(
         [
             sys.executable,
@@ -284,12 +275,13 @@ def test_a_batch_goes_on_past_loops_crashes_and_strangers(tmp_path):
 
 
 @pytest.mark.grade_all
-def test_every_chapter_solutions_full_marks_stubs_zero(tmp_path):
+@pytest.mark.parametrize("path", GRADED, ids=lambda p: p.stem)
+def test_every_chapter_solutions_full_marks_stubs_zero(path, tmp_path):
+    """One chapter at a time (``-k 03_routing``): its solutions and its student edition."""
     stubs = tmp_path / "stubs"
     stubs.mkdir()
-    for path in GRADED:
-        nbformat.write(student_of(path), stubs / path.name)
-    results = batch.grade([*GRADED, stubs], tmp_path / "grades.csv", verbose=False)
+    nbformat.write(student_of(path), stubs / path.name)
+    results = batch.grade([path, stubs], tmp_path / "grades.csv", verbose=False, jobs=2)
     problems = []
     for result in results:
         want = 1 if result.path.parent == NOTEBOOKS else 0
@@ -297,4 +289,6 @@ def test_every_chapter_solutions_full_marks_stubs_zero(tmp_path):
         if result.status != "graded" or wrong:
             problems.append(f"{result.path}: {result.status} {json.dumps(wrong)}")
     assert not problems, "\n".join(problems)
-    assert len(results) == 2 * len(GRADED)
+    assert len(results) == 2
+    specs = runner.chapter_exercises(int(path.name[:2]))
+    assert sorted(results[0].marks) == sorted(exercise.number for exercise in specs)

@@ -4,9 +4,9 @@ a student's folder, graded two at a time in bubblewrap sandboxes, killed half-wa
 Chapter 1 grades fastest, and a notebook of its setup cell and its five answer cells (the
 solutions', the student edition's stubs, or tricks) runs in seconds. The batch: solutions,
 stubs, tricks, a crash, a killer (kills its kernel's parent), a printer (``while True:
-print``), a forger (an object claiming float32 over float64 values), a NaN, a sneak that tries
-the sandbox (a startup file for later kernels, the library, a classmate's notebook, the CSV,
-a process of its own session left behind, the network), a chapter-2 notebook, a stranger and a
+print``), a forger (a string subclass equal to every option), a NaN, a sneak that tries the
+sandbox (a startup file for later kernels, the library, a classmate's notebook, the CSV, a
+process of its own session left behind, the network), a chapter-2 notebook, a stranger and a
 file that is not a notebook. The batch is killed (SIGKILL) once a few rows are in the
 gradebook; run again, it names what was running, skips what was graded and ends the rest.
 """
@@ -87,27 +87,21 @@ subprocess.Popen(["sh", "-c", "sleep 20; echo late > {escaped}"], start_new_sess
         "cat": (changed(), RIGHT),
         "dan": (dict(STUBS), dict.fromkeys(RIGHT, 0)),
         "eve": (dict(STUBS), dict.fromkeys(RIGHT, 0)),
-        "fay": (changed(**{"1_1": STUBS["1.1"]}), {**RIGHT, "1.1": 0, "1.4": 0}),  # 1.4 uses 1.1
-        "gus": (
-            changed(**{"1_1": "def conv_output_size(size, kernel, stride=1):\n    return 0"}),
-            {**RIGHT, "1.1": 0, "1.4": 0},
-        ),
+        "fay": (changed(**{"1_1": STUBS["1.1"]}), {**RIGHT, "1.1": 0}),
+        "gus": (changed(**{"1_1": "prediction = 8_215_568"}), {**RIGHT, "1.1": 0}),
         "hal": (changed(**{"1_2": "prediction = 18\nraise RuntimeError('oops')"}), RIGHT),
         "ida": (changed(**{"1_3": "raise ValueError('crash')"}), {**RIGHT, "1.3": 0}),
-        "jon": (  # a forger: float64 values in an object that says float32
+        "jon": (  # a forger: a string that says it equals every option
             changed(
                 **{
-                    "1_3": "class Forged:\n"
-                    "    dtype = 'float32'\n\n"
-                    "    def __init__(self, a):\n"
-                    "        self.a = a\n\n"
-                    "    def __array__(self, dtype=None, copy=None):\n"
-                    "        return self.a\n\n\n"
-                    "def to_images(rows):\n"
-                    "    return Forged((np.asarray(rows) / 255.0).reshape(-1, 28, 28, 1))"
+                    "1_4": "class Forged(str):\n"
+                    "    def __eq__(self, other):\n"
+                    "        return True\n\n"
+                    "    __hash__ = str.__hash__\n\n\n"
+                    "prediction = Forged('none')"
                 }
             ),
-            {**RIGHT, "1.3": 0},
+            {**RIGHT, "1.4": 0},
         ),
         "kim": (
             changed(**{"1_5": SOLUTIONS["1.5"] + "\nlargest = float('nan')"}),
@@ -206,7 +200,7 @@ def test_a_class_batch_sealed_resumable_with_feedback_and_an_lms_csv(tmp_path):
     pages = sorted((tmp_path / "feedback").glob("*.html"))
     assert len(pages) == 20
     page = (tmp_path / "feedback" / "gus_01_input.html").read_text()
-    assert page.count("<section") == 5 and "conv_output_size: 0 where" in page
+    assert page.count("<section") == 5 and "the network has 11,749,120 parameters" in page
     canvas = list(csv.reader(open(tmp_path / "canvas.csv")))
     assert canvas[0][:2] == ["Student", "ID"] and canvas[1][0] == "Points Possible"
     assert {r[0]: r[-1] for r in canvas[2:]}["ann"] == "5"

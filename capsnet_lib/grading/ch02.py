@@ -7,10 +7,6 @@ import numpy as np
 from capsnet_lib.grading.spec import Exercise, Wrong, close, scalar, with_rules
 
 
-def _seed(rng) -> dict:
-    return {"seed": int(rng.integers(2**31))}
-
-
 def _judge_2_1(answers, inputs, refs) -> None:
     seen = np.zeros((28, 28), bool)
     for r in range(6):
@@ -22,26 +18,32 @@ def _judge_2_1(answers, inputs, refs) -> None:
         raise Wrong(f"predicted {guess:g}; {unseen} pixels are seen by no capsule")
 
 
-def _channel_cases(rng) -> dict:
-    cases = [[0, 0, 9], [5, 5, 77]]
-    cases += [
-        [int(rng.integers(6)), int(rng.integers(6)), int(rng.integers(256))] for _ in range(6)
-    ]
-    return {"cases": cases}
+def channels_first_channel(capsule: int) -> int:
+    """The channel whose numbers fill ``capsule`` when (batch, 6, 6, 256) features are
+    transposed to channels-first and then reshaped to 1,152 capsules of 8."""
+    order = np.arange(6 * 6 * 256).reshape(6, 6, 256).transpose(2, 0, 1).reshape(1152, 8)
+    channels = set((order[capsule] % 256).tolist())  # the code of (r, c, ch) is its index
+    if len(channels) != 1:
+        raise ValueError(f"capsule {capsule} mixes channels {sorted(channels)}")
+    return channels.pop()
 
 
 def _judge_2_2(answers, inputs, refs) -> None:
-    expected = [[(6 * r + c) * 32 + ch // 8, ch % 8] for r, c, ch in inputs["cases"]]
-    close(answers["pairs"], expected, "(capsule, component)", rtol=0, atol=0)
+    channel = channels_first_channel(561)  # 124
+    guess = scalar(answers["prediction"], "prediction")
+    if guess != channel:
+        raise Wrong(f"predicted channel {guess:g}; capsule 561 holds channel {channel}")
 
 
-_CHANNELS_FIRST = "np.random.default_rng(I['seed']).normal(size=(3, 256, 6, 6)).astype(np.float32)"
+EPSILON = 1e-7  # the chapter's squash: |s|^2 / (1 + |s|^2) / sqrt(|s|^2 + epsilon) * s
 
 
 def _judge_2_3(answers, inputs, refs) -> None:
-    x = np.random.default_rng(inputs["seed"]).normal(size=(3, 256, 6, 6)).astype(np.float32)
-    expected = x.transpose(0, 2, 3, 1).reshape(3, 1152, 8)  # (batch, 6, 6, 256) -> capsules
-    close(answers["capsules"], expected, "the capsules", rtol=0, atol=0)
+    # the safe norm shortens eq. 1's output by l / sqrt(l^2 + eps): 0.99 at l^2 = 49 eps
+    threshold = 0.99 * np.sqrt(EPSILON / (1 - 0.99**2))  # 0.00222
+    guess = scalar(answers["prediction"], "prediction")
+    if abs(guess - threshold) > 0.25 * threshold:
+        raise Wrong(f"predicted {guess:g}; squash is over 1% short below {threshold:.4f}")
 
 
 def _targets(rng) -> dict:
@@ -82,15 +84,8 @@ def _judge_2_5(answers, inputs, refs) -> None:
 
 _EXERCISES = [
     Exercise("2.1", {"prediction": "prediction"}, _judge_2_1),
-    Exercise(
-        "2.2", {"pairs": "[capsule_of(*case) for case in I['cases']]"}, _judge_2_2, _channel_cases
-    ),
-    Exercise(
-        "2.3",
-        {"capsules": f"capsules_from_channels_first(tf.constant({_CHANNELS_FIRST}))"},
-        _judge_2_3,
-        _seed,
-    ),
+    Exercise("2.2", {"prediction": "prediction"}, _judge_2_2),
+    Exercise("2.3", {"prediction": "prediction"}, _judge_2_3),
     Exercise(
         "2.4", {"lengths": "[input_length_for(t) for t in I['targets']]"}, _judge_2_4, _targets
     ),
@@ -108,8 +103,6 @@ _EXERCISES = [
 EXERCISES = with_rules(
     _EXERCISES,
     {
-        "2.2": ("capsule_of",),
-        "2.3": ("capsules_from_channels_first",),
         "2.4": ("input_length_for",),
         "2.5": ("primary_lengths",),
     },

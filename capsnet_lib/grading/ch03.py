@@ -34,7 +34,12 @@ def _judge_3_1(answers, inputs, refs) -> None:
         np.asarray(routing_by_agreement(scale * _toy_u_hat(), iterations=3)[1])[0, :4, 0]
         for scale in (1.0, 3.0)
     )  # (4,) each: children 0-3's coefficients to parent 0
-    measured = "more" if (after > before + 0.01).all() else "not more"
+    if (after > before + 0.01).all():
+        measured = "more"
+    elif (after < before - 0.01).all():
+        measured = "less"
+    else:
+        measured = "the same"
     if answer != measured:
         raise Wrong(f"children 0-3 get {after.round(2)} against {before.round(2)}")
 
