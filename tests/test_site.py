@@ -4,8 +4,8 @@ For every HTML page: no JavaScript error, nothing requested from any host but th
 server, every image loaded (and none twice in one cell's output), every formula typeset by
 MathJax, exercise solutions hidden until clicked, every internal link (and its anchor)
 resolves, no guard cell in view, no serious or critical axe-core violation, every figure of a
-chapter described by its alt text. Screenshots of the front page and of a
-chapter go to _build/screenshots/. Run `make book` first (`make site-test` runs this file).
+chapter described by its alt text, no visible code block scrolling sideways. Screenshots of
+the front page and of a chapter go to _build/screenshots/. Run `make book` first (`make site-test` runs this file).
 """
 
 from __future__ import annotations
@@ -316,6 +316,23 @@ def test_page(site, visit, path):
         colab = page.locator("a[href^='https://colab.research.google.com/github/']")
         if not colab.count():
             problems.append("no Colab launch button")
+
+    # code fits the column at this 1280 px layout: no code block a reader sees (folded cells
+    # and the solutions clicked open above included; outputs aside) scrolls sideways
+    overflowing = page.evaluate(
+        r"""() => {
+            document.querySelectorAll('details').forEach(d => { d.open = true; });
+            return [...document.querySelectorAll('div.highlight pre')]
+                .filter(pre => !pre.closest('.cell_output, .output') && pre.offsetParent)
+                .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+                .map(pre => [pre.scrollWidth - pre.clientWidth, pre.innerText.split('\n')
+                    .reduce((a, b) => (b.length > a.length ? b : a), '').slice(0, 100)]);
+        }"""
+    )
+    problems += [
+        f"code scrolls sideways by {px} px (88 characters fit), its longest line: {line!r}"
+        for px, line in overflowing
+    ]
 
     # every internal link resolves, anchors included
     hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
