@@ -6,6 +6,7 @@ what it reads from a recorded run travels with the installed library, as the wei
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 
@@ -43,3 +44,28 @@ def load_recorded(name: str) -> dict:
         raise ValueError(
             f"{path} is not valid JSON ({error}); reinstall capsnet_lib to restore it"
         ) from error
+
+
+def _code_tree(source: str) -> str:
+    """The syntax tree of ``source`` without docstrings, as text (comments never reach it)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (
+            isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
+def same_code(recorded: str, current: str) -> bool:
+    """Whether two cells' sources are the same code: equal syntax trees, docstrings and
+    comments ignored (a reworded comment keeps a record valid; a changed expression does not).
+
+    Introduced in chapter 7, training (its recorded full run).
+    """
+    return _code_tree(recorded) == _code_tree(current)
