@@ -66,9 +66,9 @@ EXPLANATIONS: dict[str, str] = {
     ),
     "3.5": (
         "Each round adds the agreements to the logits once more, so the agreeing children keep"
-        " concentrating on the winner and its input keeps growing; squash saturates near 1 "
-        "(about 0.99 after five rounds, 1.00 after ten). Few classes, if any, change: more rounds"
-        " make the network surer, hardly ever different."
+        " concentrating on the winner and its input keeps growing; squash saturates: the lengths"
+        " approach 1 without reaching it, as their mean after ten rounds shows. Few classes, if"
+        " any, change: more rounds make the network surer, hardly ever different."
     ),
     "4.1": (
         "λ(ℓ - 0.1)² = 0.16 gives ℓ - 0.1 = 0.4 × √2, ℓ ≈ 0.67: half the weight lets an absent "

@@ -1,4 +1,4 @@
-"""Chapter 7's recorded full run is a record of the chapter's own code.
+"""The recorded runs chapters 6 and 7 show: chapter 7's is a record of the chapter's own code.
 
 The chapter shows the curve and the test accuracy of its cells trained once on the
 walkthrough's schedule (``tools/record_chapter7_run.py``). The record keeps the source of every
@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import numpy as np
 
 from capsnet_lib.recorded import load_recorded, recorded_path, same_code
 
@@ -57,3 +58,23 @@ def test_the_record_is_on_the_walkthroughs_schedule():
     assert record["validation_digits"] == 5000 and record["test_digits"] == 10_000
     assert len(record["mean_loss"]) * record["loss_every"] == record["steps"]
     assert sorted(map(int, record["validation_accuracy"])) == [1100 * e for e in range(1, 11)]
+
+
+def test_chapter_6s_pair_is_recorded_alike():
+    """The pair of chapter 6 (tools/record_decoder_pair.py): two runs alike but the loss."""
+    assert recorded_path("decoder-pair").is_file(), (
+        "chapter 6 shows its pair of trainings: record it (python tools/record_decoder_pair.py)"
+    )
+    pair = load_recorded("decoder-pair")
+    assert (pair["batch_size"], pair["steps_per_epoch"]) == (50, 1100)
+    assert pair["epochs"] >= 2 and pair["test_digits"] == 10_000
+    assert len(pair["shown_labels"]) == len(pair["shown_images"])
+    for name in ("with", "without"):
+        run = pair[name]
+        assert len(run["validation_accuracy"]) == pair["epochs"], name
+        assert len(run["right"]) == 10_000 and set(run["right"]) <= {"0", "1"}, name
+        assert run["right"].count("1") == run["test_correct"], name
+        assert run["test_accuracy"] == run["test_correct"] / 10_000, name
+        shown = np.asarray(run["shown"])
+        assert shown.shape == (len(pair["shown_labels"]), 28, 28), name
+        assert shown.min() >= 0 and shown.max() <= 255, name
