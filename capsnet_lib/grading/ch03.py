@@ -113,7 +113,7 @@ def _judge_3_5(answers, inputs, refs) -> None:
     answer = scalar(answers["prediction"], "prediction")
     expected = refs.once("3.5 ten rounds", lambda: _ten_rounds(refs))
     if abs(answer - expected) > 0.03:
-        raise Wrong(f"after ten rounds the mean longest length is {expected:.2f}")
+        raise Wrong(f"after ten rounds the mean longest length is {expected:.3f}")
 
 
 _EXERCISES = [
