@@ -35,3 +35,24 @@ def test_no_page_the_student_site_keeps_links_to_a_page_it_leaves_out():
             if Path(left_out).name in kept:
                 offending.append(f"{page.relative_to(ROOT)} names {left_out}")
     assert not offending, offending
+
+
+def test_a_myst_notebook_page_loses_its_full_site_only_prose(tmp_path, monkeypatch):
+    # The appendix is a MyST notebook page with a full-site-only link to the run report; the
+    # student site writes it as a notebook from its executed copy, without that block.
+    import nbformat
+    import student_site
+    from myst_nb.core.read import read_myst_markdown_notebook
+
+    page = student_site.ROOT / "book" / "under_the_hood.md"
+    assert student_site.FULL_SITE_ONLY.search(page.read_text(encoding="utf-8"))
+    executed = tmp_path / "executed"
+    (executed / "book").mkdir(parents=True)
+    nb = read_myst_markdown_notebook(page.read_text(encoding="utf-8"), path=page)
+    nbformat.write(nb, executed / "book" / "under_the_hood.ipynb")
+    monkeypatch.setattr(student_site, "EXECUTED", executed)
+    student_site.write_source(tmp_path / "out")
+    written = nbformat.read(tmp_path / "out" / "book" / "under_the_hood.ipynb", as_version=4)
+    prose = "\n".join(cell.source for cell in written.cells if cell.cell_type == "markdown")
+    assert "Under the hood" in prose and "run_report" not in prose
+    assert not (tmp_path / "out" / "book" / "under_the_hood.md").exists()

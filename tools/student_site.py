@@ -137,7 +137,11 @@ def write_source(out: Path = SOURCE) -> list[str]:
         source = source_of(docname)
         if source is None or docname in LEFT_OUT:
             continue  # a page of an earlier build, since removed
-        nb = with_outputs(read_source(source), nbformat.read(path, as_version=4), source)
+        # a MyST notebook page (the cheat sheet, the appendix) is read from its copy here,
+        # whose full-site-only prose is already left out
+        markdown_page = (out / docname).with_suffix(".md")
+        page = markdown_page if markdown_page.exists() else source
+        nb = with_outputs(read_source(page), nbformat.read(path, as_version=4), source)
         if docname.startswith("notebooks/"):
             try:
                 nb, _ = student_edition(nb, source.name)
@@ -146,7 +150,6 @@ def write_source(out: Path = SOURCE) -> list[str]:
             made_student.append(docname)
         target = (out / docname).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
-        markdown_page = (out / docname).with_suffix(".md")
         if markdown_page.exists():  # a MyST notebook page (the cheat sheet): now a notebook
             markdown_page.unlink()
             converted.append(Path(docname).name)
