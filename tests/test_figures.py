@@ -39,3 +39,81 @@ def test_the_formatter_is_installed_only_in_ipython(monkeypatch):
     assert figures.fit_figures_to_the_page() is False  # plain Python: nothing to do
     monkeypatch.setenv("CAPSNET_FULL_SIZE_FIGURES", "1")
     assert figures.fit_figures_to_the_page() is False
+
+
+def test_the_smallest_text_is_measured_as_the_page_shows_it():
+    fig = plt.figure(figsize=(15, 4))
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, "a 9-point label", fontsize=9)
+    ax.text(0.5, 0.2, "hidden", fontsize=4, visible=False)  # not drawn: not counted
+    ax.text(0.5, 0.1, "", fontsize=3)  # nothing to read
+    ax.axis("off")  # no tick labels either
+    try:
+        # saved 760 px wide, at 760 / 15 dpi: 9 pt is 9 * 760 / 15 / 72 = 6.3 px
+        assert figures.smallest_text_px(fig) == pytest.approx(9 * 760 / 15 / 72)
+        assert figures.smallest_text_px(fig, dpi=100) == pytest.approx(12.5)
+        ax.axis("on")  # its tick labels (10 pt) are drawn now, the 9-point label is smaller
+        assert figures.smallest_text_px(fig, dpi=72) == pytest.approx(9)
+        ax.tick_params(labelsize=5)
+        assert figures.smallest_text_px(fig, dpi=72) == pytest.approx(5)
+        with pytest.raises(figures.FigureTextTooSmall, match="'0.0' is 3.5 px tall"):
+            figures.check_figure_text(fig)
+    finally:
+        plt.close(fig)
+    empty = plt.figure(figsize=(4, 3))
+    assert figures.smallest_text_px(empty) is None
+    figures.check_figure_text(empty)  # no text, nothing too small
+    plt.close(empty)
+
+
+def test_a_narrow_figure_with_the_usual_fonts_is_legible():
+    fig, ax = plt.subplots(figsize=(7.6, 3))
+    ax.plot([0, 1], [0, 1])
+    ax.set(title="title", xlabel="x", ylabel="y")
+    try:
+        assert figures.smallest_text_px(fig) >= figures.MIN_TEXT_PX
+        figures.check_figure_text(fig)
+    finally:
+        plt.close(fig)
+
+
+@pytest.fixture
+def checking_shell(monkeypatch):
+    """An IPython shell (not the global one) with the book's figure formatter and check."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    monkeypatch.setenv(figures.CHECK_ENV, "1")
+    shell = InteractiveShell()
+    figures._install(shell)
+    figures._install_the_check(shell)
+    shell.run_cell("import matplotlib.pyplot as plt\nplt.close('all')")
+    yield shell
+    plt.close("all")
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "fig, ax = plt.subplots(figsize=(15, 3))\nax.text(0, 0, 'label', fontsize=9)",
+        "fig = plt.figure(figsize=(6, 3))\nfig.text(0, 0, 'tiny', fontsize=5)\nfig",
+        # shown and closed within the cell: found by the PNG formatter
+        "fig = plt.figure(figsize=(6, 3))\nfig.text(0, 0, 'tiny', fontsize=5)\n"
+        "get_ipython().display_formatter.format(fig)\nplt.close(fig)",
+    ],
+)
+def test_a_cell_whose_figure_text_is_too_small_fails(checking_shell, cell):
+    result = checking_shell.run_cell(cell)
+    assert isinstance(result.error_in_exec, figures.FigureTextTooSmall), cell
+    assert "px tall on the page" in str(result.error_in_exec)
+    plt.close("all")
+    assert checking_shell.run_cell("1 + 1").success  # the next cell is not blamed for it
+
+
+def test_a_cell_with_legible_figures_runs_and_shows_its_value(checking_shell):
+    result = checking_shell.run_cell(
+        "fig, ax = plt.subplots(figsize=(7, 3))\nax.plot([0, 1])\nax.set_title('fine')\n6 * 7"
+    )
+    assert result.success and result.result == 42
+    assert checking_shell.run_cell("x = 1").success  # a cell that ends without an expression
+    # ';' still hides the value
+    assert checking_shell.run_cell("6 * 7;", store_history=True).result is None
