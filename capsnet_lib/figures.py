@@ -37,6 +37,18 @@ def column_dpi(figure, width_px: int = COLUMN_PX) -> float:
     return min(float(figure.dpi), width_px / max(figure.get_figwidth(), 1e-3))
 
 
+def column_figsize(width: float, height: float) -> tuple[float, float]:
+    """``(width, height)`` in inches, scaled down to the column's width at matplotlib's dpi.
+
+    A figure wider than :data:`COLUMN_PX` pixels at ``figure.dpi`` is saved at a lower dpi,
+    and its text shrinks with it; drawn this size, its text keeps its points' size on the page.
+    """
+    from matplotlib import rcParams
+
+    scale = min(1.0, COLUMN_PX / rcParams["figure.dpi"] / width)
+    return width * scale, height * scale
+
+
 def _drawn_texts(artist, parent=None):
     """The visible, non-empty texts under ``artist`` that a draw of its figure shows."""
     from matplotlib.axes import Axes
@@ -58,12 +70,16 @@ def smallest_text(figure, dpi: float | None = None):
     """``(height in pixels, text)`` of the smallest text ``figure`` draws, or ``None``.
 
     The height is the font size in points at ``dpi`` dots per inch (default: the dots per
-    inch at which the page shows it, :func:`column_dpi`); tick labels are counted as the
-    figure's draw lays them out.
+    inch at which the page shows it, :func:`column_dpi`), scaled down as the page scales a
+    PNG wider than the column; tick labels are counted as the figure's draw lays them out.
     """
     dpi = column_dpi(figure) if dpi is None else dpi
     figure.draw_without_rendering()  # lays out the tick labels without rasterising
-    sizes = [(t.get_fontsize() * dpi / 72, t) for t in _drawn_texts(figure)]
+    # IPython saves the figure's tight box (0.1 inch of padding): a legend or label outside
+    # the figure widens the PNG, and the page scales a PNG wider than the column down
+    saved_px = (figure.get_tightbbox().width + 0.2) * dpi
+    shrink = min(1.0, COLUMN_PX / saved_px)
+    sizes = [(t.get_fontsize() * dpi / 72 * shrink, t) for t in _drawn_texts(figure)]
     return min(sizes, key=lambda size: size[0], default=None)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from capsnet_lib.figures import column_figsize
+
 # Two colours told apart with every common colour-vision deficiency (Okabe and Ito).
 FIRST_COLOUR = np.array([0.90, 0.62, 0.0])  # orange
 SECOND_COLOUR = np.array([0.0, 0.45, 0.70])  # blue
@@ -39,7 +41,9 @@ def plot_pairs(canvases, labels, digits=None, size: float = 1.3):
     Introduced in chapter 10, beyond one centred digit.
     """
     n, rows = len(canvases), 1 if digits is None else 2
-    fig, axes = plt.subplots(rows, n, figsize=(n * size, rows * size * 1.2), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, n, figsize=column_figsize(n * size, rows * size * 1.2), squeeze=False
+    )
     for i in range(n):
         axes[0, i].imshow(np.asarray(canvases[i])[..., 0], cmap="binary", vmin=0, vmax=1)
         _titled(axes[0, i], f"{int(labels[i][0])} and {int(labels[i][1])}")
@@ -69,7 +73,7 @@ def plot_pair_reconstructions(canvases, drawn, labels, chosen, size: float = 1.3
     Introduced in chapter 10, beyond one centred digit.
     """
     n = len(canvases)
-    fig, axes = plt.subplots(2, n, figsize=(n * size, 2 * size * 1.25), squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=column_figsize(n * size, 2 * size * 1.25), squeeze=False)
     for i in range(n):
         true, picked = [int(c) for c in labels[i]], [int(c) for c in chosen[i]]
         first, second = drawn[i][0], drawn[i][1]

@@ -51,13 +51,26 @@ def test_the_smallest_text_is_measured_as_the_page_shows_it():
     try:
         # saved 760 px wide, at 760 / 15 dpi: 9 pt is 9 * 760 / 15 / 72 = 6.3 px
         assert figures.smallest_text_px(fig) == pytest.approx(9 * 760 / 15 / 72)
-        assert figures.smallest_text_px(fig, dpi=100) == pytest.approx(12.5)
-        ax.axis("on")  # its tick labels (10 pt) are drawn now, the 9-point label is smaller
+        # saved at 100 dpi, over 1,000 px wide, the page would scale it down as much
+        assert figures.smallest_text_px(fig, dpi=100) < figures.MIN_TEXT_PX
+    finally:
+        plt.close(fig)
+    fig = plt.figure(figsize=(6, 4))
+    ax = fig.add_subplot()
+    ax.text(0.5, 0.5, "a 9-point label", fontsize=9)
+    try:
+        # its tick labels (10 pt) are drawn, the 9-point label is smaller
+        assert figures.smallest_text_px(fig) == pytest.approx(12.5)
         assert figures.smallest_text_px(fig, dpi=72) == pytest.approx(9)
         ax.tick_params(labelsize=5)
-        assert figures.smallest_text_px(fig, dpi=72) == pytest.approx(5)
-        with pytest.raises(figures.FigureTextTooSmall, match="'0.0' is 3.5 px tall"):
+        assert figures.smallest_text_px(fig) == pytest.approx(5 * 100 / 72)
+        with pytest.raises(figures.FigureTextTooSmall, match="'0.0' is 6.9 px tall"):
             figures.check_figure_text(fig)
+        # a legend outside the axes widens the saved PNG, which the page then scales down
+        ax.tick_params(labelsize=10)
+        ax.plot([0, 1], label="a line " * 12)
+        ax.legend(loc="center left", bbox_to_anchor=(1, 0.5))
+        assert figures.smallest_text_px(fig) < 11
     finally:
         plt.close(fig)
     empty = plt.figure(figsize=(4, 3))
