@@ -103,18 +103,19 @@ def check_figure_text(figure) -> None:
     if found is None or found[0] >= MIN_TEXT_PX:
         return
     px, text = found
-    width, dpi = figure.get_figwidth(), column_dpi(figure)
+    width, points = figure.get_figwidth(), text.get_fontsize()
+    shown_dpi = px * 72 / points  # the dots per inch at which the page shows its text
     narrower = (
         f"draw it narrower (at most {COLUMN_PX / figure.dpi:g} inches keeps {figure.dpi:g} dpi) or "
-        if dpi < figure.dpi
+        if shown_dpi < figure.dpi
         else ""
     )
     raise FigureTextTooSmall(
         f"the figure's text {text.get_text()[:40]!r} is {px:.1f} px tall on the page, "
         f"under the {MIN_TEXT_PX} px that figure text needs to be legible: the figure is "
-        f"{width:g} inches wide, saved {round(width * dpi)} px wide at {dpi:.0f} dpi, where "
-        f"{text.get_fontsize():g} pt is {px:.1f} px; {narrower}set its text at least "
-        f"{MIN_TEXT_PX * 72 / dpi:.1f} pt"
+        f"{width:g} inches wide and the page shows it at {shown_dpi:.0f} dots per inch, "
+        f"where {points:g} pt is {px:.1f} px; {narrower}set its text at least "
+        f"{points * MIN_TEXT_PX / px:.1f} pt"
     )
 
 

@@ -130,3 +130,88 @@ def test_a_cell_with_legible_figures_runs_and_shows_its_value(checking_shell):
     assert checking_shell.run_cell("x = 1").success  # a cell that ends without an expression
     # ';' still hides the value
     assert checking_shell.run_cell("6 * 7;", store_history=True).result is None
+
+
+def _library_figures():
+    """Each plotting function of capsnet_lib, called as the chapters call it, made-up data."""
+    import numpy as np
+
+    from capsnet_lib import plotting, plotting_lengths, plotting_routing, plotting_windows
+    from capsnet_lib import plotting_multimnist as multimnist
+
+    rng = np.random.default_rng(0)
+
+    def digits(n):
+        return rng.random((n, 28, 28))
+
+    def classes(*shape):
+        return rng.integers(0, 10, shape)
+
+    def field(top, left):
+        mask = np.zeros((28, 28), bool)
+        mask[top : top + 9, left : left + 9] = True
+        return mask
+
+    log = {key: rng.random(5) for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    return {
+        "plot_digits": lambda: plotting.plot_digits(digits(20), classes(20), columns=10),
+        "plot_reconstructions": lambda: plotting.plot_reconstructions(
+            digits(10), digits(10), classes(10), classes(10)
+        ),
+        "plot_training_curves": lambda: plotting.plot_training_curves(
+            {"epoch": np.arange(5), **log}
+        ),
+        "plot_receptive_fields": lambda: plotting.plot_receptive_fields(
+            digits(1)[0], [field(2, 2), field(10, 8)], ["capsules 224-255", "864-895"]
+        ),
+        "plot_pose_sweep": lambda: plotting.plot_pose_sweep(
+            np.arange(-4, 5), digits(9), digits(9), rng.normal(size=(9, 16)), (3, 7)
+        ),
+        "plot_lengths_beside_softmax": lambda: plotting_lengths.plot_lengths_beside_softmax(
+            digits(1)[0], rng.random(10), np.full(10, 0.1), label=3
+        ),
+        "plot_pairs": lambda: multimnist.plot_pairs(
+            rng.random((8, 36, 36, 1)), classes(8, 2), rng.random((8, 2, 36, 36, 1))
+        ),
+        "plot_pair_reconstructions": lambda: multimnist.plot_pair_reconstructions(
+            rng.random((8, 36, 36, 1)),
+            rng.random((8, 2, 36, 36, 1)),
+            classes(8, 2),
+            classes(8, 2),
+        ),
+        "plot_routing_2d": lambda: plotting_routing.plot_routing_2d(
+            rng.normal(size=(6, 2, 2)),
+            rng.dirichlet(np.ones(2), (3, 6)),
+            rng.normal(size=(3, 2, 2)),
+        ),
+        "plot_prediction_blocks": plotting_routing.plot_prediction_blocks,
+        "plot_agreement_parts": lambda: plotting_routing.plot_agreement_parts(
+            rng.random(3), rng.random(3), rng.random(3)
+        ),
+        "plot_window_couplings": lambda: plotting_windows.plot_window_couplings(
+            digits(1)[0],
+            rng.random(1152),
+            rng.dirichlet(np.ones(10), 1152),
+            [5, 3],
+            ["to 5, the winner", "to 3, the runner-up"],
+        ),
+        "plot_coupling_rounds": lambda: plotting_windows.plot_coupling_rounds(
+            digits(1)[0],
+            "label 3\npredicted 3",
+            rng.dirichlet(np.ones(10), (3, 12)),
+            np.arange(12) * 90,
+        ),
+        "plot_coupling_spread": lambda: plotting_windows.plot_coupling_spread(
+            [rng.random(500) for _ in range(3)], [rng.random(100) for _ in range(3)]
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", list(_library_figures()))
+def test_the_library_figures_are_legible_on_the_page(name):
+    fig = _library_figures()[name]()
+    try:
+        figures.check_figure_text(fig)
+        assert fig.get_figwidth() * figures.column_dpi(fig) <= figures.COLUMN_PX + 1
+    finally:
+        plt.close("all")
