@@ -21,7 +21,7 @@ def plot_digits(images, labels=None, predictions=None, columns: int = 10, size: 
         labels: Optional integer labels ``(n,)``.
         predictions: Optional predicted classes ``(n,)``.
         columns: Digits per row.
-        size: Inches per digit.
+        size: Inches per digit, less where the grid would be wider than the column.
 
     Returns:
         The matplotlib figure.
@@ -114,7 +114,7 @@ def plot_receptive_fields(image, fields, labels=None, size: float = 2.8):
         fields: Which pixels each field sees, boolean masks ``(k, h, w)`` shaped like the image
             (e.g. where a capsule's input has a non-zero gradient with respect to the image).
         labels: A title per field.
-        size: Inches per panel.
+        size: Inches per panel, less where they would be wider than the column.
 
     Returns:
         The matplotlib figure, one panel per field; its ticks mark each field's first and last

@@ -33,7 +33,8 @@ def plot_lengths_beside_softmax(
         probabilities: ``(10,)`` a softmax's output for the same digit (they sum to 1).
         label: Optional true class, shown in the image's title.
         softmax_of: What the probabilities are the softmax of, for the third panel's title.
-        size: Inches per bar chart's height, about (the digit's panel spans both).
+        size: About the bar charts' height in inches (less where the figure would be wider
+            than the column); the digit's panel spans both.
 
     Returns:
         The matplotlib figure: the image on the left; on the right the lengths (titled with

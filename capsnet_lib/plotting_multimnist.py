@@ -33,7 +33,7 @@ def plot_pairs(canvases, labels, digits=None, size: float = 1.3):
         canvases: ``(n, 36, 36, 1)``.
         labels: ``(n, 2)``: the first digit's class (orange), the second's (blue).
         digits: Optional ``(n, 2, 36, 36, 1)``: each digit alone, drawn in a second row.
-        size: Inches per image.
+        size: Inches per image, less where they would be wider than the column.
 
     Returns:
         The matplotlib figure.
@@ -62,7 +62,7 @@ def plot_pair_reconstructions(canvases, drawn, labels, chosen, size: float = 1.3
         drawn: ``(n, 2, 36, 36, 1)``: the decoder's output with only capsule ``chosen[i, 0]``
             kept (orange) and with only ``chosen[i, 1]`` kept (blue).
         labels: ``(n, 2)`` the true classes; ``chosen``: ``(n, 2)`` the capsules decoded.
-        size: Inches per image.
+        size: Inches per image, less where they would be wider than the column.
 
     Each canvas is titled with its two classes in the order of ``labels``, as in
     :func:`plot_pairs`, and the colours mean the same: a decoded class that is the first

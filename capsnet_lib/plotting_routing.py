@@ -21,7 +21,7 @@ def plot_routing_2d(predictions, coefficients, outputs, size: float = 2.4):
         predictions: ``u_hat`` for one example, ``(num_inputs, num_outputs, 2)``.
         coefficients: The coupling coefficients of each round, ``(rounds, num_inputs, num_outputs)``.
         outputs: The parents' outputs of each round, ``(rounds, num_outputs, 2)``.
-        size: Inches per panel.
+        size: Inches per panel, less where they would be wider than the column.
 
     Returns:
         The matplotlib figure (``num_outputs * rounds`` panels and a colour bar).
