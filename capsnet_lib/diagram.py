@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 # (name, what it is, chapter that builds it); shapes come from the model
@@ -60,13 +61,55 @@ def network_shapes(model) -> dict[str, tuple]:
     return {k: tuple("b" if n is None else int(n) for n in s) for k, s in shapes.items()}
 
 
+# four steps a row, read as a snake: the image to the primary capsules left to right, on to
+# the lengths right to left; the decoder from the digit capsules, down and back; the losses
+PLACES = {
+    "images": (0, 3),
+    "conv1": (1, 3),
+    "primary_conv": (2, 3),
+    "u": (3, 3),
+    "u_hat": (3, 2),
+    "c": (2, 2),
+    "v": (1, 2),
+    "lengths": (0, 2),
+    "margin_loss": (0, 1),
+    "decoder_input": (1, 1),
+    "hidden_1": (2, 1),
+    "hidden_2": (3, 1),
+    "pixels": (3, 0),
+    "reconstruction": (2, 0),
+    "reconstruction_loss": (1, 0),
+    "loss": (0, 0),
+}
+# each arrow joins two neighbouring boxes of PLACES
+ARROWS = [
+    ("images", "conv1"),
+    ("conv1", "primary_conv"),
+    ("primary_conv", "u"),
+    ("u", "u_hat"),
+    ("u_hat", "c"),
+    ("c", "v"),
+    ("v", "lengths"),
+    ("lengths", "margin_loss"),
+    ("v", "decoder_input"),
+    ("decoder_input", "hidden_1"),
+    ("hidden_1", "hidden_2"),
+    ("hidden_2", "pixels"),
+    ("pixels", "reconstruction"),
+    ("reconstruction", "reconstruction_loss"),
+    ("reconstruction_loss", "loss"),
+    ("margin_loss", "loss"),
+]
+HALF_WIDTH, HALF_HEIGHT = 0.42, 0.34  # of a box, in units of the grid
+
+
 def _box(ax, x, y, title, shape, chapter):
     color = plt.get_cmap("tab10")(chapter - 1)
     ax.add_patch(
         FancyBboxPatch(
-            (x - 0.46, y - 0.36),
-            0.92,
-            0.72,
+            (x - HALF_WIDTH, y - HALF_HEIGHT),
+            2 * HALF_WIDTH,
+            2 * HALF_HEIGHT,
             boxstyle="round,pad=0.02",
             facecolor=(*color[:3], 0.18),
             edgecolor=color,
@@ -74,12 +117,17 @@ def _box(ax, x, y, title, shape, chapter):
         )
     )
     text = "scalar" if shape == () else "(" + ", ".join(map(str, shape)) + ")"
-    ax.text(x, y + 0.14, title, ha="center", va="center", fontsize=8.5, weight="bold")
-    ax.text(x, y - 0.1, text, ha="center", va="center", fontsize=8.5, family="monospace")
-    ax.text(x, y - 0.27, f"ch. {chapter}", ha="center", va="center", fontsize=7, color=color)
+    ax.text(x, y + 0.16, title, ha="center", va="center", fontsize=9, weight="bold")
+    ax.text(x, y - 0.06, text, ha="center", va="center", fontsize=9, family="monospace")
+    ax.text(x, y - 0.24, f"ch. {chapter}", ha="center", va="center", fontsize=8, color=color)
 
 
-def _arrow(ax, start, end):
+def _arrow(ax, a, b):
+    (xa, ya), (xb, yb) = PLACES[a], PLACES[b]
+    dx, dy = np.sign(xb - xa), np.sign(yb - ya)  # one step right, left, up or down
+    gap_x, gap_y = HALF_WIDTH + 0.03, HALF_HEIGHT + 0.03
+    start = (xa + dx * gap_x, ya + dy * gap_y)
+    end = (xb - dx * gap_x, yb - dy * gap_y)
     ax.add_patch(
         FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=10, color="0.35", lw=1.1)
     )
@@ -88,8 +136,10 @@ def _arrow(ax, start, end):
 def plot_network_shapes(model):
     """A CapsNet's tensors as boxes with their shapes, coloured by the chapter that builds them.
 
-    The top row is the path to the class probabilities, the second the decoder (right to
-    left, from the digit capsules), the bottom the total loss.
+    Four boxes a row, read as a snake: the top row from the image to the primary capsules
+    (left to right), the second on to the lengths (right to left), the third the margin loss
+    and the decoder's first layers (from the digit capsules, left to right), the bottom the
+    reconstruction and the losses (right to left), ending in the total loss.
 
     Args:
         model: A :class:`capsnet_lib.CapsNet` (its weights do not matter).
@@ -100,28 +150,22 @@ def plot_network_shapes(model):
     Introduced in the cheat sheet.
     """
     shapes = network_shapes(model)
-    places = {name: (i, 2) for i, name in enumerate([s[0] for s in STEPS[:8]])}
-    places["margin_loss"] = (7, 1)
-    for x, name in zip(range(6, 0, -1), [s[0] for s in STEPS[9:15]], strict=True):
-        places[name] = (x, 1)
-    places["loss"] = (4, 0)
-    fig, ax = plt.subplots(figsize=(13, 4.6))
+    fig, ax = plt.subplots(figsize=(7.4, 5.0))
     for name, title, chapter in STEPS:
-        _box(ax, *places[name], title, shapes[name], chapter)
-    top = [s[0] for s in STEPS[:8]]
-    for a, b in zip(top[:-1], top[1:], strict=True):
-        _arrow(ax, (places[a][0] + 0.47, 2), (places[b][0] - 0.47, 2))
-    _arrow(ax, (7, 2 - 0.37), (7, 1 + 0.37))  # lengths -> margin loss
-    _arrow(ax, (6, 2 - 0.37), (6, 1 + 0.37))  # v -> mask
-    bottom = [s[0] for s in STEPS[9:15]]
-    for a, b in zip(bottom[:-1], bottom[1:], strict=True):
-        _arrow(ax, (places[a][0] - 0.47, 1), (places[b][0] + 0.47, 1))
-    _arrow(ax, (1, 1 - 0.37), (4 - 0.47, 0.05))  # reconstruction loss -> total
-    _arrow(ax, (7, 1 - 0.37), (4 + 0.47, 0.05))  # margin loss -> total
+        _box(ax, *PLACES[name], title, shapes[name], chapter)
+    for a, b in ARROWS:
+        _arrow(ax, a, b)
     weight = f"{model.config.reconstruction_weight:g}"
-    ax.text(4, -0.5, f"margin loss + {weight} × reconstruction loss", ha="center", fontsize=8.5)
-    ax.set_xlim(-0.55, 7.55)
-    ax.set_ylim(-0.7, 2.45)
+    ax.text(
+        -HALF_WIDTH,
+        -0.5,
+        f"total loss = margin loss + {weight} × reconstruction loss",
+        ha="left",
+        va="center",
+        fontsize=9,
+    )
+    ax.set_xlim(-0.49, 3.49)
+    ax.set_ylim(-0.65, 3.42)
     ax.axis("off")
-    fig.tight_layout()
+    fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     return fig

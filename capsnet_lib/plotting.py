@@ -10,6 +10,8 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
+from capsnet_lib.figures import column_figsize
+
 
 def plot_digits(images, labels=None, predictions=None, columns: int = 10, size: float = 1.2):
     """A grid of digits, titled with their labels (and predictions, red where wrong).
@@ -19,7 +21,7 @@ def plot_digits(images, labels=None, predictions=None, columns: int = 10, size: 
         labels: Optional integer labels ``(n,)``.
         predictions: Optional predicted classes ``(n,)``.
         columns: Digits per row.
-        size: Inches per digit.
+        size: Inches per digit, less where the grid would be wider than the column.
 
     Returns:
         The matplotlib figure.
@@ -28,7 +30,9 @@ def plot_digits(images, labels=None, predictions=None, columns: int = 10, size: 
     """
     images = np.asarray(images).reshape(len(images), 28, 28)
     rows = int(np.ceil(len(images) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * size, rows * size * 1.15))
+    fig, axes = plt.subplots(
+        rows, columns, figsize=column_figsize(columns * size, rows * size * 1.15)
+    )
     for i, ax in enumerate(np.atleast_1d(axes).ravel()):
         ax.axis("off")
         if i >= len(images):
@@ -54,7 +58,7 @@ def plot_reconstructions(images, reconstructions, labels=None, predictions=None,
     images = np.asarray(images).reshape(len(images), 28, 28)
     reconstructions = np.asarray(reconstructions).reshape(len(reconstructions), 28, 28)
     n = len(images)
-    fig, axes = plt.subplots(2, n, figsize=(n * size, 2 * size * 1.2), squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=column_figsize(n * size, 2 * size * 1.2), squeeze=False)
     for i in range(n):
         for row, picture in enumerate((images[i], reconstructions[i])):
             axes[row, i].imshow(picture, cmap="binary")
@@ -86,7 +90,9 @@ def plot_training_curves(log, metrics=("loss", "accuracy")):
     Introduced in chapter 7, training.
     """
     columns = read_log(log) if isinstance(log, str | Path) else log
-    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(metrics), figsize=column_figsize(5 * len(metrics), 3.5), squeeze=False
+    )
     for ax, metric in zip(axes[0], metrics, strict=True):
         for prefix, style in (("", "-o"), ("val_", "-s")):
             if prefix + metric in columns:
@@ -108,7 +114,7 @@ def plot_receptive_fields(image, fields, labels=None, size: float = 2.8):
         fields: Which pixels each field sees, boolean masks ``(k, h, w)`` shaped like the image
             (e.g. where a capsule's input has a non-zero gradient with respect to the image).
         labels: A title per field.
-        size: Inches per panel.
+        size: Inches per panel, less where they would be wider than the column.
 
     Returns:
         The matplotlib figure, one panel per field; its ticks mark each field's first and last
@@ -131,7 +137,9 @@ def plot_receptive_fields(image, fields, labels=None, size: float = 2.8):
     if not fields.reshape(len(fields), -1).any(axis=1).all():
         raise ValueError("every field must see at least one pixel")
     height, width = image.shape
-    fig, axes = plt.subplots(1, len(fields), figsize=(size * len(fields), size), squeeze=False)
+    fig, axes = plt.subplots(
+        1, len(fields), figsize=column_figsize(size * len(fields), size), squeeze=False
+    )
     for k, (ax, field) in enumerate(zip(axes[0], fields, strict=True)):
         ax.imshow(np.where(field, image, 0.2 * image), cmap="binary", vmin=0, vmax=1)
         rows, cols = np.flatnonzero(field.any(axis=1)), np.flatnonzero(field.any(axis=0))
@@ -173,7 +181,7 @@ def plot_pose_sweep(amounts, images, reconstructions, poses, highlight=(), xlabe
             f"expected {k} images, reconstructions and poses (k, dims) for {k} amounts; got "
             f"{len(images)}, {len(reconstructions)} and {poses.shape}"
         )
-    fig = plt.figure(figsize=(max(6.0, 0.9 * k), 5.2))
+    fig = plt.figure(figsize=column_figsize(max(6.0, 0.9 * k), 5.2))
     grid = fig.add_gridspec(3, k, height_ratios=[1, 1, 4], hspace=0.3)
     for i in range(k):
         for row, picture in enumerate((images[i], reconstructions[i])):

@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from capsnet_lib.figures import column_figsize
+
 # Okabe and Ito's blue and vermilion: told apart with every common colour-vision deficiency.
 LENGTH_COLOUR = "#0072B2"
 SOFTMAX_COLOUR = "#D55E00"
@@ -31,11 +33,12 @@ def plot_lengths_beside_softmax(
         probabilities: ``(10,)`` a softmax's output for the same digit (they sum to 1).
         label: Optional true class, shown in the image's title.
         softmax_of: What the probabilities are the softmax of, for the third panel's title.
-        size: Inches per panel (the height; the bar panels are 1.6 times as wide).
+        size: About the bar charts' height in inches (less where the figure would be wider
+            than the column); the digit's panel spans both.
 
     Returns:
-        The matplotlib figure: the image, then the lengths (titled with their sum), then the
-        probabilities (titled with theirs), the two bar charts sharing the 0-1 axis.
+        The matplotlib figure: the image on the left; on the right the lengths (titled with
+        their sum) above the probabilities (titled with theirs), on the same 0-1 axis.
 
     Introduced in chapter 4, lengths and the margin loss.
     """
@@ -46,9 +49,15 @@ def plot_lengths_beside_softmax(
             f"expected as many lengths as probabilities, got {lengths.shape} and "
             f"{probabilities.shape}"
         )
-    fig, axes = plt.subplots(
-        1, 3, figsize=(size * 4.2, size), width_ratios=[1, 1.6, 1.6], layout="constrained"
+    # the digit on the left, the two bar charts one above the other: both read at the
+    # column's width, their titles in full
+    fig, named = plt.subplot_mosaic(
+        [["digit", "lengths"], ["digit", "softmax"]],
+        figsize=column_figsize(size * 2.9, size * 1.75),
+        width_ratios=[1, 2.6],
+        layout="constrained",
     )
+    axes = [named["digit"], named["lengths"], named["softmax"]]
     axes[0].imshow(np.asarray(image).reshape(28, 28), cmap="binary")
     axes[0].set_title("test digit" if label is None else f"test digit (label {int(label)})")
     axes[0].axis("off")

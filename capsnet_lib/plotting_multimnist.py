@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from capsnet_lib.figures import column_figsize
+
 # Two colours told apart with every common colour-vision deficiency (Okabe and Ito).
 FIRST_COLOUR = np.array([0.90, 0.62, 0.0])  # orange
 SECOND_COLOUR = np.array([0.0, 0.45, 0.70])  # blue
@@ -31,7 +33,7 @@ def plot_pairs(canvases, labels, digits=None, size: float = 1.3):
         canvases: ``(n, 36, 36, 1)``.
         labels: ``(n, 2)``: the first digit's class (orange), the second's (blue).
         digits: Optional ``(n, 2, 36, 36, 1)``: each digit alone, drawn in a second row.
-        size: Inches per image.
+        size: Inches per image, less where they would be wider than the column.
 
     Returns:
         The matplotlib figure.
@@ -39,7 +41,9 @@ def plot_pairs(canvases, labels, digits=None, size: float = 1.3):
     Introduced in chapter 10, beyond one centred digit.
     """
     n, rows = len(canvases), 1 if digits is None else 2
-    fig, axes = plt.subplots(rows, n, figsize=(n * size, rows * size * 1.2), squeeze=False)
+    fig, axes = plt.subplots(
+        rows, n, figsize=column_figsize(n * size, rows * size * 1.2), squeeze=False
+    )
     for i in range(n):
         axes[0, i].imshow(np.asarray(canvases[i])[..., 0], cmap="binary", vmin=0, vmax=1)
         _titled(axes[0, i], f"{int(labels[i][0])} and {int(labels[i][1])}")
@@ -58,7 +62,7 @@ def plot_pair_reconstructions(canvases, drawn, labels, chosen, size: float = 1.3
         drawn: ``(n, 2, 36, 36, 1)``: the decoder's output with only capsule ``chosen[i, 0]``
             kept (orange) and with only ``chosen[i, 1]`` kept (blue).
         labels: ``(n, 2)`` the true classes; ``chosen``: ``(n, 2)`` the capsules decoded.
-        size: Inches per image.
+        size: Inches per image, less where they would be wider than the column.
 
     Each canvas is titled with its two classes in the order of ``labels``, as in
     :func:`plot_pairs`, and the colours mean the same: a decoded class that is the first
@@ -69,7 +73,7 @@ def plot_pair_reconstructions(canvases, drawn, labels, chosen, size: float = 1.3
     Introduced in chapter 10, beyond one centred digit.
     """
     n = len(canvases)
-    fig, axes = plt.subplots(2, n, figsize=(n * size, 2 * size * 1.25), squeeze=False)
+    fig, axes = plt.subplots(2, n, figsize=column_figsize(n * size, 2 * size * 1.25), squeeze=False)
     for i in range(n):
         true, picked = [int(c) for c in labels[i]], [int(c) for c in chosen[i]]
         first, second = drawn[i][0], drawn[i][1]

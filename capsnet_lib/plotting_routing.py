@@ -7,6 +7,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from capsnet_lib.figures import column_figsize
+
 
 def plot_routing_2d(predictions, coefficients, outputs, size: float = 2.4):
     """Routing by agreement on 2-D predictions, one row per parent and one column per round.
@@ -19,7 +21,7 @@ def plot_routing_2d(predictions, coefficients, outputs, size: float = 2.4):
         predictions: ``u_hat`` for one example, ``(num_inputs, num_outputs, 2)``.
         coefficients: The coupling coefficients of each round, ``(rounds, num_inputs, num_outputs)``.
         outputs: The parents' outputs of each round, ``(rounds, num_outputs, 2)``.
-        size: Inches per panel.
+        size: Inches per panel, less where they would be wider than the column.
 
     Returns:
         The matplotlib figure (``num_outputs * rounds`` panels and a colour bar).
@@ -49,7 +51,10 @@ def plot_routing_2d(predictions, coefficients, outputs, size: float = 2.4):
     norm, cmap = Normalize(0, 1), plt.get_cmap("plasma_r")
     limit = 1.15 * max(np.abs(predictions).max(), np.abs(outputs).max(), 1.0)
     fig, axes = plt.subplots(
-        num_outputs, rounds, figsize=(size * rounds + 1.2, size * num_outputs), squeeze=False
+        num_outputs,
+        rounds,
+        figsize=column_figsize(size * rounds + 1.2, size * num_outputs),
+        squeeze=False,
     )
     for j, r in np.ndindex(num_outputs, rounds):
         ax = axes[j, r]

@@ -7,6 +7,8 @@ import numpy as np
 from matplotlib.colors import TwoSlopeNorm
 from matplotlib.patches import Rectangle
 
+from capsnet_lib.figures import column_figsize
+
 GRID, MAPS, WINDOW, STRIDE = 6, 32, 17, 2  # primary capsules: 6x6 positions, 32 maps
 
 
@@ -59,7 +61,7 @@ def plot_window_couplings(image, lengths, coefficients, classes, titles):
     spread = max(np.abs(values - 0.1).max(), 1e-3)  # one scale each side: equal shades
     norm = TwoSlopeNorm(vmin=0.1 - spread, vcenter=0.1, vmax=0.1 + spread)
     fig, axes = plt.subplots(
-        1, len(classes), figsize=(3.4 * len(classes) + 1, 3.6), layout="constrained"
+        1, len(classes), figsize=column_figsize(3.4 * len(classes) + 1, 3.6), layout="constrained"
     )
     axes = np.atleast_1d(axes)
     cmap = plt.get_cmap("RdBu")
@@ -119,7 +121,7 @@ def plot_coupling_rounds(image, title, shown, rows):
     fig, axes = plt.subplots(
         1,
         rounds + 1,
-        figsize=(3.2 * rounds + 1.6, 3.6),
+        figsize=column_figsize(3.2 * rounds + 1.6, 3.6),
         gridspec_kw={"width_ratios": [0.5] + [1] * rounds},
         layout="constrained",
     )
@@ -147,7 +149,7 @@ def plot_coupling_spread(to_predicted, winner):
 
     Introduced in chapter 3, routing.
     """
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), layout="constrained")
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=column_figsize(10, 4.2), layout="constrained")
     bins = np.linspace(0, max(np.max(c) for c in to_predicted), 60)
     for round_, c in enumerate(to_predicted):
         ax1.hist(c, bins=bins, histtype="step", lw=1.5, label=f"round {round_ + 1}")

@@ -42,6 +42,9 @@ except ImportError:  # nbval missing: nothing to record, the student test execut
     IPyNbCell = NbCellError = None
 
 ROOT = Path(__file__).resolve().parents[1]
+# the kernels nbval starts inherit it: a cell whose figure draws text too small to read on the
+# page fails (capsnet_lib/figures.py, MIN_TEXT_PX)
+os.environ.setdefault("CAPSNET_CHECK_FIGURE_TEXT", "1")
 LIBRARY = ROOT / "capsnet_lib"
 FORMAT = 2  # of the record; bump when its content changes
 

@@ -219,4 +219,8 @@ def test_the_figure_is_drawn_on_the_page(text, network):
     assert len(boxes) == len(STEPS)
     texts = {t.get_text() for t in ax.texts}
     assert "(b, 1152, 10, 16)" in texts and "(b, 160)" in texts, texts
+    from capsnet_lib import figures
+
+    smallest = figures.smallest_text_px(fig)
+    assert smallest >= figures.MIN_TEXT_PX, f"its smallest text is {smallest:.1f} px on the page"
     plt.close(fig)
