@@ -54,6 +54,32 @@ def write_atomically(path: Path, text: str) -> None:
     partial.replace(path)  # a reader never sees half a file
 
 
+def save_checkpoint(folder: Path, step: int, model, optimizer) -> None:
+    """The weights and the optimizer's state after ``step``, in files of their own.
+
+    ``state.json``, written after them, names the step to resume from: a kill before it
+    leaves the previous checkpoint in force, a kill after it the new one, never a mix.
+    """
+    model.save_weights(folder / "model.part.weights.h5")
+    (folder / "model.part.weights.h5").replace(folder / f"model-{step}.weights.h5")
+    arrays = {f"v{i}": v.numpy() for i, v in enumerate(optimizer.variables)}
+    np.savez(folder / "optimizer.part.npz", **arrays)
+    (folder / "optimizer.part.npz").replace(folder / f"optimizer-{step}.npz")
+
+
+def remove_checkpoint(folder: Path, step: int) -> None:
+    for path in (folder / f"model-{step}.weights.h5", folder / f"optimizer-{step}.npz"):
+        path.unlink(missing_ok=True)
+
+
+def gpu_or_cpu() -> str:
+    """The hardware the run used, as the record states it."""
+    import tensorflow as tf
+
+    gpus = [gpu.name for gpu in tf.config.list_physical_devices("GPU")]
+    return f"{len(gpus)} GPU(s)" if gpus else "no GPU"
+
+
 def train_resumably(ns: dict, state_dir: Path) -> float:
     """The loop of cell 07-t6, one epoch at a time, saved after each: a kill loses one epoch.
 
@@ -71,8 +97,8 @@ def train_resumably(ns: dict, state_dir: Path) -> float:
     optimizer.build(model.trainable_variables)
     if state_file.is_file():
         state = json.loads(state_file.read_text())
-        model.load_weights(state_dir / "model.weights.h5")
-        saved = np.load(state_dir / "optimizer.npz")
+        model.load_weights(state_dir / f"model-{state['step']}.weights.h5")
+        saved = np.load(state_dir / f"optimizer-{state['step']}.npz")
         for i, variable in enumerate(optimizer.variables):
             variable.assign(saved[f"v{i}"])
         print(f"== resumed after step {state['step']:,}", flush=True)
@@ -86,13 +112,11 @@ def train_resumably(ns: dict, state_dir: Path) -> float:
         if step % every == 0:
             state["validation"][str(step)] = ns["validation_accuracy"](model, n_valid)
             logs.append(("val_accuracy", state["validation"][str(step)]))
+            previous = state["step"]
             state["step"], state["seconds"] = step, time.time() - started
-            model.save_weights(state_dir / "model.part.weights.h5")
-            (state_dir / "model.part.weights.h5").replace(state_dir / "model.weights.h5")
-            arrays = {f"v{i}": v.numpy() for i, v in enumerate(optimizer.variables)}
-            np.savez(state_dir / "optimizer.part.npz", **arrays)
-            (state_dir / "optimizer.part.npz").replace(state_dir / "optimizer.npz")
-            write_atomically(state_file, json.dumps(state))
+            save_checkpoint(state_dir, step, model, optimizer)
+            write_atomically(state_file, json.dumps(state))  # the checkpoint counts from here
+            remove_checkpoint(state_dir, previous)
         progress.update(step, logs)
     ns["step_losses"] = state["step_losses"]
     ns["validation"] = {int(k): v for k, v in state["validation"].items()}
@@ -134,7 +158,7 @@ def main() -> None:
         "test_correct": correct,
         "test_accuracy": correct / len(mnist.x_test),
         "training_seconds": round(seconds),
-        "hardware": f"{os.cpu_count()}-core {cpu_name()}, no GPU",
+        "hardware": f"{os.cpu_count()}-core {cpu_name()}, {gpu_or_cpu()}",
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "date": time.strftime("%Y-%m-%d"),

@@ -12,7 +12,7 @@ Then both are measured on the 10,000 test digits (accuracy; reconstruction error
 decoder masked by the label), and the record keeps the reconstructions of a few test digits
 for the chapter's figure. Written to ``capsnet_lib/measurements/decoder-pair.json``::
 
-    python tools/record_decoder_pair.py            # about 40 minutes on two CPU cores
+    python tools/record_decoder_pair.py            # an hour on two busy CPU cores
     python tools/record_decoder_pair.py --trial    # a few steps, to /tmp: a minute
 
 Resumable: each epoch's weights and optimizer state are kept in ``runs/decoder-pair/``.
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
@@ -32,6 +33,24 @@ ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "capsnet_lib" / "measurements" / "decoder-pair.json"
 EPOCHS, BATCH, SEED, VALIDATION = 2, 50, 42, 5000
 SHOWN = 8  # test digits whose reconstructions the record keeps
+
+
+def save_checkpoint(folder: Path, epoch: int, model, optimizer) -> None:
+    """The weights and the optimizer's state after ``epoch``, in files of their own.
+
+    ``state.json``, written after them, names the epoch to resume from: a kill before it
+    leaves the previous checkpoint in force, a kill after it the new one, never a mix.
+    """
+    model.save_weights(folder / "model.part.weights.h5")
+    (folder / "model.part.weights.h5").replace(folder / f"model-{epoch}.weights.h5")
+    arrays = {f"v{i}": v.numpy() for i, v in enumerate(optimizer.variables)}
+    np.savez(folder / "optimizer.part.npz", **arrays)
+    (folder / "optimizer.part.npz").replace(folder / f"optimizer-{epoch}.npz")
+
+
+def remove_checkpoint(folder: Path, epoch: int) -> None:
+    for path in (folder / f"model-{epoch}.weights.h5", folder / f"optimizer-{epoch}.npz"):
+        path.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -78,8 +97,8 @@ def train(name: str, reconstructs: bool, mnist, steps_per_epoch: int, state_dir:
     state = {"epochs": 0, "validation": [], "seconds": 0.0}
     if state_file.is_file():
         state = json.loads(state_file.read_text())
-        model.load_weights(folder / "model.weights.h5")
-        saved = np.load(folder / "optimizer.npz")
+        model.load_weights(folder / f"model-{state['epochs']}.weights.h5")
+        saved = np.load(folder / f"optimizer-{state['epochs']}.npz")
         for i, variable in enumerate(model.optimizer.variables):
             variable.assign(saved[f"v{i}"])
         print(f"== {name}: resumed after epoch {state['epochs']}", flush=True)
@@ -100,12 +119,9 @@ def train(name: str, reconstructs: bool, mnist, steps_per_epoch: int, state_dir:
         )
         state["validation"].append(round(float(logs["accuracy"]), 4))
         state["epochs"], state["seconds"] = epoch + 1, state["seconds"] + time.time() - started
-        model.save_weights(folder / "model.part.weights.h5")
-        (folder / "model.part.weights.h5").replace(folder / "model.weights.h5")
-        arrays = {f"v{i}": v.numpy() for i, v in enumerate(model.optimizer.variables)}
-        np.savez(folder / "optimizer.part.npz", **arrays)
-        (folder / "optimizer.part.npz").replace(folder / "optimizer.npz")
-        write_atomically(state_file, json.dumps(state))
+        save_checkpoint(folder, epoch + 1, model, model.optimizer)
+        write_atomically(state_file, json.dumps(state))  # the checkpoint counts from here
+        remove_checkpoint(folder, epoch)
         print(f"== {name}: validation {state['validation'][-1]:.2%}", flush=True)
     return model, state
 
@@ -136,6 +152,19 @@ def measure(model, mnist) -> dict:
     }
 
 
+def hardware(tf) -> str:
+    """The machine the pair trained on, as the record states it."""
+    gpus = tf.config.list_physical_devices("GPU")
+    cpu = platform.processor() or "CPU"
+    for line in (
+        Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []
+    ):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return f"{os.cpu_count()}-core {cpu}, " + (f"{len(gpus)} GPU(s)" if gpus else "no GPU")
+
+
 def main() -> None:
     global EPOCHS
     trial = "--trial" in sys.argv
@@ -162,7 +191,7 @@ def main() -> None:
         "test_digits": len(mnist.x_test),
         "shown_labels": [int(y) for y in mnist.y_test[:SHOWN]],
         "shown_images": np.round(255 * mnist.x_test[:SHOWN, ..., 0]).astype(int).tolist(),
-        "hardware": f"{os.cpu_count()}-core CPU, no GPU",
+        "hardware": hardware(tf),
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
         "date": time.strftime("%Y-%m-%d"),
