@@ -180,7 +180,7 @@ def _recording(config) -> bool:
         IPyNbCell is not None
         and bool(getattr(option, "nbval", False) or getattr(option, "nbval_lax", False))
         and bool(getattr(option, "nbval_current_env", False))  # the kernel runs sys.executable
-        and os.environ.get("CAPSNET_QUICK") == "1"
+        and os.environ.get("CAPSNET_QUICK", "1") != "0"
     )
 
 

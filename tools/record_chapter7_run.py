@@ -130,7 +130,7 @@ def main() -> None:
     if trial:
         os.environ["CAPSNET_QUICK"] = "1"
     else:
-        os.environ.pop("CAPSNET_QUICK", None)  # the walkthrough's schedule
+        os.environ["CAPSNET_QUICK"] = "0"  # full mode: the walkthrough's schedule
     cells = {cell.id: cell.source for cell in nbformat.read(NOTEBOOK, as_version=4).cells}
     ns = run_cells(cells, CELLS)
     seconds = train_resumably(ns, state_dir)

@@ -168,7 +168,6 @@ def hardware(tf) -> str:
 def main() -> None:
     global EPOCHS
     trial = "--trial" in sys.argv
-    os.environ.pop("CAPSNET_QUICK", None)
     import keras
     import tensorflow as tf
 

@@ -422,8 +422,9 @@ def readme(chapters: dict[str, list[Exercise]]) -> str:
         " notebook runs from top to bottom.",
         "- An exercise may use anything defined earlier in its chapter, so run the chapter's"
         " cells in order first.",
-        "- Set the environment variable `CAPSNET_QUICK=1` before starting Jupyter to run the"
-        " chapters in quick mode (small data, a few training steps) on a laptop.",
+        "- The chapters run in quick mode (small data, a few training steps), as the book's"
+        " pages do, in minutes on a laptop. `CAPSNET_QUICK=0` in the environment asks for"
+        " the full-length runs, which take hours on a CPU in chapter 7.",
         "",
         "## The exercises",
         "",
