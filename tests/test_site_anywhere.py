@@ -1,7 +1,8 @@
 """The built site (_build/html) read anywhere: a phone, 400% zoom, dark mode, a folder on disk,
 a slow link.
 
-- No page scrolls sideways at 390 px (a phone) nor at 320 px (a 1280 px window at 400%).
+- No page scrolls sideways at 390 px (a phone) nor at 320 px (a 1280 px window at 400%), and
+  no table cuts a word in two on a phone (a wide table scrolls in its own box).
 - Dark mode: the explorers' text has 4.5:1 contrast against what is behind it (axe-core's
   color-contrast rule, run on them alone), their controls 3:1 against their card (measured on
   the pixels the browser draws: native controls follow the page's color-scheme).
@@ -107,6 +108,40 @@ def test_no_page_scrolls_sideways(browser, base_url, width):  # noqa: F811
             wide.append(f"{path}: {size[0]} px wide ({culprit})")
     context.close()
     assert not wide, f"pages wider than {width} px:\n  " + "\n  ".join(wide)
+
+
+# The words of the tables that a line break cuts in two: each word of a cell, as a DOM range,
+# drawn on more than one line.
+BROKEN_WORDS = """() => [...document.querySelectorAll('table.table td, table.table th')]
+    .flatMap(cell => {
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        const broken = [];
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            for (const match of node.textContent.matchAll(/[A-Za-z]{4,}/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+                if (tops.size > 1) broken.push(match[0]);
+            }
+        }
+        return broken;
+    }).slice(0, 5)"""
+
+
+def test_no_table_breaks_a_word_on_a_phone(browser, base_url):  # noqa: F811
+    context = offline_context(browser, viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    broken = []
+    for path in PAGES:
+        if REFRESH.search((SITE / path).read_text(encoding="utf-8")):
+            continue
+        page.goto(urljoin(base_url, path), wait_until="load")
+        words = page.evaluate(BROKEN_WORDS)
+        if words:
+            broken.append(f"{path}: {', '.join(words)}")
+    context.close()
+    assert not broken, "words cut in two by a line break in a table:\n  " + "\n  ".join(broken)
 
 
 # --- dark mode -----------------------------------------------------------------------------
