@@ -60,6 +60,16 @@ def test_the_record_is_on_the_walkthroughs_schedule():
     assert sorted(map(int, record["validation_accuracy"])) == [1100 * e for e in range(1, 11)]
 
 
+def test_the_running_page_states_the_records_time():
+    """The running page tells a reader what chapter 7's full run costs, from the record."""
+    record = load_recorded("mycapsnet-full")
+    hours = f"{record['training_seconds'] / 3600:.1f} hours"
+    running = " ".join((ROOT / "book" / "running.md").read_text(encoding="utf-8").split())
+    assert f"chapter 7's recorded run of it took {hours}" in running, (
+        f"book/running.md: chapter 7's recorded run took {hours}"
+    )
+
+
 def test_chapter_6s_pair_is_recorded_alike():
     """The pair of chapter 6 (tools/record_decoder_pair.py): two runs alike but the loss."""
     assert recorded_path("decoder-pair").is_file(), (
