@@ -83,7 +83,8 @@ EXPLANATIONS: dict[str, str] = {
     "4.3": (
         "One length at (nearly) 1 and nine at 0 give the largest share, e / (e + 9) ≈ 0.23. "
         "Exponentials of numbers in [0, 1) differ by less than a factor e ≈ 2.7, so a softmax "
-        "over lengths could never be confident: a CapsNet reads its lengths as they are."
+        "over lengths, without a scale learnt to sharpen it, could never be confident: a "
+        "CapsNet reads its lengths as they are."
     ),
     "5.1": (
         "The nine absent capsules are short, but the decoder only ever saw zeros in their "
