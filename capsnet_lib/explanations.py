@@ -112,10 +112,12 @@ EXPLANATIONS: dict[str, str] = {
         "tf.reduce_mean divides the same total by 50 x 784, 784 times less than the paper's."
     ),
     "6.2": (
-        "The margin term pulls harder, though it is the smaller part of the loss: the "
-        "reconstruction error sits near its floor, where its gradient is small whatever its "
-        "size, while the margin loss's squared misses keep a gradient 2d on the few capsules "
-        "still inside a margin."
+        "The margin term pulls harder, though it is the smaller part of the loss: a term "
+        "pulls with its slope, not its value, and a margin miss d costs d^2 but pulls with "
+        "2d (a miss of 0.1 costs 0.01 and pulls with 0.2). These are the gradients of one "
+        "batch of test digits: only averaged over all the training digits, at an exact "
+        "minimum of the training loss, must the two terms' gradients on the weights they "
+        "share cancel."
     ),
     "6.3": (
         "The derivative of (x_hat - x)^2 is 2(x_hat - x) = 1, times 0.0005, divided by the "
