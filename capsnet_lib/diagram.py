@@ -81,7 +81,28 @@ PLACES = {
     "reconstruction_loss": (1, 0),
     "loss": (0, 0),
 }
-# each arrow joins two neighbouring boxes of PLACES
+# two steps a row, for a phone: the same snake down to the lengths, then the decoder down
+# the right column and the losses back up the left one, to the total loss
+NARROW_PLACES = {
+    "images": (0, 7),
+    "conv1": (1, 7),
+    "primary_conv": (1, 6),
+    "u": (0, 6),
+    "u_hat": (0, 5),
+    "c": (1, 5),
+    "v": (1, 4),
+    "lengths": (0, 4),
+    "margin_loss": (0, 3),
+    "decoder_input": (1, 3),
+    "hidden_1": (1, 2),
+    "hidden_2": (1, 1),
+    "pixels": (1, 0),
+    "reconstruction": (0, 0),
+    "reconstruction_loss": (0, 1),
+    "loss": (0, 2),
+}
+LAYOUTS = {4: PLACES, 2: NARROW_PLACES}  # by the number of boxes a row
+# each arrow joins two neighbouring boxes of every layout
 ARROWS = [
     ("images", "conv1"),
     ("conv1", "primary_conv"),
@@ -122,8 +143,8 @@ def _box(ax, x, y, title, shape, chapter):
     ax.text(x, y - 0.24, f"ch. {chapter}", ha="center", va="center", fontsize=8, color=color)
 
 
-def _arrow(ax, a, b):
-    (xa, ya), (xb, yb) = PLACES[a], PLACES[b]
+def _arrow(ax, places, a, b):
+    (xa, ya), (xb, yb) = places[a], places[b]
     dx, dy = np.sign(xb - xa), np.sign(yb - ya)  # one step right, left, up or down
     gap_x, gap_y = HALF_WIDTH + 0.03, HALF_HEIGHT + 0.03
     start = (xa + dx * gap_x, ya + dy * gap_y)
@@ -133,39 +154,43 @@ def _arrow(ax, a, b):
     )
 
 
-def plot_network_shapes(model):
+def plot_network_shapes(model, columns: int = 4):
     """A CapsNet's tensors as boxes with their shapes, coloured by the chapter that builds them.
 
     Four boxes a row, read as a snake: the top row from the image to the primary capsules
     (left to right), the second on to the lengths (right to left), the third the margin loss
     and the decoder's first layers (from the digit capsules, left to right), the bottom the
-    reconstruction and the losses (right to left), ending in the total loss.
+    reconstruction and the losses (right to left), ending in the total loss. With
+    ``columns=2``, a tall version for a phone's screen: the same snake two boxes a row down to
+    the lengths, then the decoder down the right column and the losses up the left one.
 
     Args:
         model: A :class:`capsnet_lib.CapsNet` (its weights do not matter).
+        columns: Boxes a row, 4 or 2.
 
     Returns:
         The matplotlib figure.
 
     Introduced in the cheat sheet.
     """
+    if columns not in LAYOUTS:
+        raise ValueError(f"columns must be one of {sorted(LAYOUTS)}; got {columns!r}")
+    places = LAYOUTS[columns]
     shapes = network_shapes(model)
-    fig, ax = plt.subplots(figsize=(7.4, 5.0))
+    rows = 1 + max(y for _, y in places.values())
+    fig, ax = plt.subplots(figsize=(1.85 * columns, 1.25 * rows))
     for name, title, chapter in STEPS:
-        _box(ax, *PLACES[name], title, shapes[name], chapter)
+        _box(ax, *places[name], title, shapes[name], chapter)
     for a, b in ARROWS:
-        _arrow(ax, a, b)
+        _arrow(ax, places, a, b)
     weight = f"{model.config.reconstruction_weight:g}"
-    ax.text(
-        -HALF_WIDTH,
-        -0.5,
-        f"total loss = margin loss + {weight} × reconstruction loss",
-        ha="left",
-        va="center",
-        fontsize=9,
-    )
-    ax.set_xlim(-0.49, 3.49)
-    ax.set_ylim(-0.65, 3.42)
+    total = f"total loss = margin loss + {weight} × reconstruction loss"
+    if columns == 2:
+        total = total.replace(" + ", "\n    + ")
+    bottom = -0.65 if columns == 4 else -0.85
+    ax.text(-HALF_WIDTH, (bottom - 0.35) / 2, total, ha="left", va="center", fontsize=9)
+    ax.set_xlim(-0.49, columns - 0.51)
+    ax.set_ylim(bottom, rows - 0.58)
     ax.axis("off")
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     return fig

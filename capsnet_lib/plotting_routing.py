@@ -204,7 +204,9 @@ def plot_prediction_blocks(
     return fig
 
 
-def plot_agreement_parts(agreeing, others, lengths=None):
+def plot_agreement_parts(
+    agreeing, others, lengths=None, lengths_name: str = "$\\|\\mathbf{v}_j\\|$"
+):
     """Round by round, the winning parent's input ``s_j`` split into two parts, as bars.
 
     The part from the children whose predictions agree with the parent's output points
@@ -217,6 +219,8 @@ def plot_agreement_parts(agreeing, others, lengths=None):
         others: ``(rounds,)``: the other children's part, measured the same way.
         lengths: Optional ``(rounds,)``: the output's length after each round, written
             above the dots.
+        lengths_name: What the written lengths are called, e.g. "median ||v_j||" when
+            they summarise many digits.
 
     Returns:
         The matplotlib figure.
@@ -240,7 +244,7 @@ def plot_agreement_parts(agreeing, others, lengths=None):
     if lengths is not None:
         for r, total, length in zip(rounds, net, lengths, strict=True):
             ax.annotate(
-                f"$\\|\\mathbf{{v}}_j\\|$ = {length:.2f}",
+                f"{lengths_name} = {length:.2f}",
                 (r, total),
                 xytext=(10, -4),
                 textcoords="offset points",

@@ -44,6 +44,10 @@ class Architecture:
             training keeps these activations for the gradients and adds as much again for
             them, so count about twice this, plus four times the parameters' bytes (weights,
             gradients and Adam's two moments).
+        multiply_adds: One image's forward pass, layer by layer (outputs times products
+            per output): ``"conv1"``, ``"primary capsules"`` (their convolution),
+            ``"predictions û"``, ``"routing"`` (each round's weighted sum, and an agreement
+            between rounds) and ``"decoder"``. Chapter 1 counts them by hand for 28x28.
 
     Introduced in chapter 10, beyond one centred digit.
     """
@@ -57,6 +61,7 @@ class Architecture:
     batch_size: int
     u_hat_bytes: int
     activation_bytes: int
+    multiply_adds: dict[str, int]
 
     @property
     def training_bytes(self) -> int:
@@ -149,6 +154,17 @@ def architecture_of(
         + sum(cfg.decoder_units)
         + pixels  # the reconstruction
     )
+    pose = n * num_classes * cfg.digit_dim  # numbers in u_hat, per image
+    multiply_adds = {
+        "conv1": conv1[0] * conv1[1] * cfg.conv_filters * (cfg.conv_kernel**2 * c),
+        "primary capsules": grid[0]
+        * grid[1]
+        * primary_channels
+        * (cfg.primary_kernel**2 * cfg.conv_filters),
+        "predictions û": pose * cfg.primary_dim,
+        "routing": (2 * cfg.routing_iterations - 1) * pose,  # sums, and agreements between
+        "decoder": sum(a * b for a, b in zip(widths, widths[1:], strict=False)),
+    }
     return Architecture(
         image_shape=(h, w, c),
         num_classes=num_classes,
@@ -159,6 +175,7 @@ def architecture_of(
         batch_size=batch_size,
         u_hat_bytes=u_hat * FLOAT32,
         activation_bytes=activations * FLOAT32,
+        multiply_adds=multiply_adds,
     )
 
 

@@ -224,3 +224,33 @@ def test_the_figure_is_drawn_on_the_page(text, network):
     smallest = figures.smallest_text_px(fig)
     assert smallest >= figures.MIN_TEXT_PX, f"its smallest text is {smallest:.1f} px on the page"
     plt.close(fig)
+
+
+@pytest.mark.parametrize("columns", [4, 2])
+def test_each_layout_places_every_step_once_and_joins_neighbours(network, columns):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from capsnet_lib import figures
+    from capsnet_lib.diagram import ARROWS, LAYOUTS, STEPS, plot_network_shapes
+
+    places = LAYOUTS[columns]
+    assert set(places) == {name for name, _, _ in STEPS}
+    assert len(set(places.values())) == len(places), "two boxes in one place"
+    assert {x for x, _ in places.values()} == set(range(columns))
+    for a, b in ARROWS:
+        (xa, ya), (xb, yb) = places[a], places[b]
+        assert abs(xa - xb) + abs(ya - yb) == 1, f"{a} -> {b} are not neighbours"
+    fig = plot_network_shapes(network["model"], columns=columns)
+    smallest = figures.smallest_text_px(fig)
+    assert smallest >= figures.MIN_TEXT_PX, f"its smallest text is {smallest:.1f} px"
+    plt.close(fig)
+
+
+def test_a_layout_of_three_columns_is_refused(network):
+    from capsnet_lib.diagram import plot_network_shapes
+
+    with pytest.raises(ValueError, match="columns must be one of"):
+        plot_network_shapes(network["model"], columns=3)

@@ -136,6 +136,33 @@ def test_architecture_of_counts_what_the_model_holds():
     assert architecture_of((28, 28, 1), 10).primary_capsules == 1152  # the paper's
 
 
+def test_multiply_adds_follow_the_models_weights():
+    """Each weight of a convolution works once per output position, of W and a dense layer
+    once per image; routing's r rounds do r weighted sums and r - 1 agreements."""
+    for shape, classes, rounds in [((28, 28, 1), 10, 3), ((36, 30, 3), 4, 1)]:
+        model = cl.CapsNet(image_shape=shape, num_classes=classes, routing_iterations=rounds)
+        model(np.zeros((1, *shape), "float32"))
+        conv1 = model.conv1.compute_output_shape((1, *shape))
+        primary = model.primary_capsules.conv.compute_output_shape(conv1)
+        w = model.digit_capsules.W
+        expected = {
+            "conv1": conv1[1] * conv1[2] * int(np.prod(model.conv1.kernel.shape)),
+            "primary capsules": primary[1]
+            * primary[2]
+            * int(np.prod(model.primary_capsules.conv.kernel.shape)),
+            "predictions û": int(np.prod(w.shape)),
+            "routing": (2 * rounds - 1) * int(np.prod(w.shape[:3])),
+            "decoder": sum(
+                int(np.prod(layer.kernel.shape))
+                for layer in [*model.decoder.hidden, model.decoder.pixels]
+            ),
+        }
+        found = architecture_of(shape, classes, routing_iterations=rounds).multiply_adds
+        assert found == expected
+    paper = architecture_of((28, 28, 1), 10).multiply_adds
+    assert round(paper["primary capsules"] / sum(paper.values()), 3) == 0.940  # chapter 1
+
+
 def test_the_validation_split_is_seeded_and_takes_every_class():
     labels = np.repeat([0, 1, 2], [10, 5, 2])
     train, valid = split_indices(labels, 0.2)

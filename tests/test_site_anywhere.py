@@ -2,7 +2,8 @@
 a slow link.
 
 - No page scrolls sideways at 390 px (a phone) nor at 320 px (a 1280 px window at 400%), and
-  no table cuts a word in two on a phone (a wide table scrolls in its own box).
+  no table cuts a word in two on a phone (a wide table scrolls in its own box); the cheat
+  sheet shows its two-column figure and its table as cards on a phone.
 - Dark mode: the explorers' text has 4.5:1 contrast against what is behind it (axe-core's
   color-contrast rule, run on them alone), their controls 3:1 against their card (measured on
   the pixels the browser draws: native controls follow the page's color-scheme).
@@ -142,6 +143,38 @@ def test_no_table_breaks_a_word_on_a_phone(browser, base_url):  # noqa: F811
             broken.append(f"{path}: {', '.join(words)}")
     context.close()
     assert not broken, "words cut in two by a line break in a table:\n  " + "\n  ".join(broken)
+
+
+# The cheat sheet's figure as the page shows it (the wide or the narrow one), and whether its
+# table of shapes fits the column without scrolling.
+CHEATSHEET_LAYOUT = """() => {
+    const shown = sel => [...document.querySelectorAll(sel + ' img')]
+        .filter(img => img.getBoundingClientRect().width > 0);
+    const table = document.querySelector('#cheatsheet-shapes');
+    const box = table.closest('.pst-scrollable-table-container') || table.parentElement;
+    return {wide: shown('.tag_wide-only').length, narrow: shown('.tag_narrow-only').length,
+            narrowWidth: Math.round(Math.max(0, ...shown('.tag_narrow-only')
+                .map(img => img.getBoundingClientRect().width))),
+            tableFits: box.scrollWidth <= box.clientWidth + 1,
+            shapeNamed: getComputedStyle(table.querySelector('tbody td:nth-child(3)'),
+                                         '::before').content};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "laptop"])
+def test_the_cheat_sheet_reads_on_a_phone(browser, base_url, width):  # noqa: F811
+    context = offline_context(browser, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(urljoin(base_url, "book/cheatsheet.html"), wait_until="load")
+    layout = page.evaluate(CHEATSHEET_LAYOUT)
+    context.close()
+    if width < 576:  # the reading.css breakpoint, 36rem
+        assert (layout["wide"], layout["narrow"]) == (0, 1), layout
+        assert layout["narrowWidth"] >= 300, f"the narrow figure is drawn small: {layout}"
+        assert layout["tableFits"] and "shape" in layout["shapeNamed"], layout
+    else:
+        assert (layout["wide"], layout["narrow"]) == (1, 0), layout
+        assert layout["tableFits"], f"the table scrolls on a laptop: {layout}"
 
 
 # --- dark mode -----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from capsnet_lib.grading.spec import (
 )
 
 N_SEARCH = 500  # the chapter's n_search
+SHIFT = 6  # exercise 5.5 shifts the searched digits this many pixels right
 QUICK_LIMIT = 1000  # the chapter loads the first 1,000 images of each split in quick mode
 
 
@@ -90,7 +91,10 @@ def _judge_5_4(answers, inputs, refs) -> None:
 
 
 def _search_errors(refs) -> tuple[np.ndarray, np.ndarray]:
-    images, labels = refs.mnist.x_test[:N_SEARCH], refs.mnist.y_test[:N_SEARCH]
+    """Each searched digit's error, shifted SHIFT pixels right, masked by label and by prediction."""
+    searched, labels = refs.mnist.x_test[:N_SEARCH], refs.mnist.y_test[:N_SEARCH]
+    images = np.zeros_like(searched)
+    images[:, :, SHIFT:] = searched[:, :, :-SHIFT]
     poses = refs.poses(images)
     errors = [
         np.sum((images - refs.reconstructions(poses, masked_by)) ** 2, axis=(1, 2, 3))
