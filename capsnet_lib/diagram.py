@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -122,6 +124,7 @@ ARROWS = [
     ("margin_loss", "loss"),
 ]
 HALF_WIDTH, HALF_HEIGHT = 0.42, 0.34  # of a box, in units of the grid
+LINE = 0.13  # a line of 9 pt text below the boxes, in units of the grid (1.25 inch)
 
 
 def _box(ax, x, y, title, shape, chapter):
@@ -178,19 +181,25 @@ def plot_network_shapes(model, columns: int = 4):
     places = LAYOUTS[columns]
     shapes = network_shapes(model)
     rows = 1 + max(y for _, y in places.values())
-    fig, ax = plt.subplots(figsize=(1.85 * columns, 1.25 * rows))
+    weight = f"{model.config.reconstruction_weight:g}"
+    notes = [
+        f"total loss = margin loss + {weight} × reconstruction loss",
+        "mask: keeps the label's capsule (the prediction's at test time)",
+        "reconstruction loss: the reconstruction against the image",
+    ]
+    width = 100 if columns == 4 else 46  # characters a line holds at 9 pt
+    lines = [textwrap.fill(note, width, subsequent_indent="    ") for note in notes]
+    footer = "\n".join(lines)
+    bottom = -0.4 - LINE * footer.count("\n") - LINE - 0.08
+    top = rows - 0.58
+    fig, ax = plt.subplots(figsize=(1.85 * columns, 1.25 * (top - bottom)))
     for name, title, chapter in STEPS:
         _box(ax, *places[name], title, shapes[name], chapter)
     for a, b in ARROWS:
         _arrow(ax, places, a, b)
-    weight = f"{model.config.reconstruction_weight:g}"
-    total = f"total loss = margin loss + {weight} × reconstruction loss"
-    if columns == 2:
-        total = total.replace(" + ", "\n    + ")
-    bottom = -0.65 if columns == 4 else -0.85
-    ax.text(-HALF_WIDTH, (bottom - 0.35) / 2, total, ha="left", va="center", fontsize=9)
+    ax.text(-HALF_WIDTH, -0.42, footer, ha="left", va="top", fontsize=9, linespacing=1.3)
     ax.set_xlim(-0.49, columns - 0.51)
-    ax.set_ylim(bottom, rows - 0.58)
+    ax.set_ylim(bottom, top)
     ax.axis("off")
     fig.subplots_adjust(left=0, right=1, bottom=0, top=1)
     return fig

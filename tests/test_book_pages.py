@@ -103,3 +103,29 @@ def test_reading_pages_do_not_read_like_an_audit(page):
     )
     found = [m.group(0) for m in audit.finditer(text)]
     assert not found, f"{page} speaks of the book's checks: {found}"
+
+
+# The intro's preview of what the book finds: each phrase as its chapter states it.
+INTRO_FINDINGS = {
+    "03_routing": ["40 errors (0.40%)", "0.29% to 0.54%", "does not win by much"],
+    "06_decoder": ["about a third less error", "bought no accuracy"],
+    "09_robustness": ["At every rotation, shear and translation", "within 5 percentage poi"],
+    "10_beyond": ["74.8%", "94.8%", "less than one two-hundredth", "60 million"],
+}
+
+
+def chapter_prose(stem: str) -> str:
+    cells = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text())["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
+    return re.sub(r"\s+", " ", text)
+
+
+@pytest.mark.parametrize("stem", sorted(INTRO_FINDINGS))
+def test_the_intros_findings_are_the_chapters(stem):
+    intro = re.sub(r"\s+", " ", (BOOK / "intro.md").read_text())
+    prose = chapter_prose(stem)
+    for phrase in INTRO_FINDINGS[stem]:
+        assert phrase in prose, f"{stem} no longer says {phrase!r}: update the intro"
+    numbers = [p for p in INTRO_FINDINGS[stem] if re.search(r"\d", p)]
+    for number in re.findall(r"\d+(?:\.\d+)?%", " ".join(numbers)):
+        assert number in intro, f"the intro's preview lost {number} ({stem})"

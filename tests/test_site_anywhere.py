@@ -388,4 +388,12 @@ def test_no_theme_fragments_and_launch_buttons_named_by_their_text(browser, base
     context.close()
     assert names, "no Colab launch button"
     assert all(name.strip() == "Colab" for name in names), names
+    # Colab opens notebooks: the markdown pages have no launch link that would open nothing
+    markdown_pages = [page for page in PAGES if (ROOT / page).with_suffix(".md").is_file()]
+    launched = [
+        page
+        for page in markdown_pages
+        if "colab.research.google.com" in (SITE / page).read_text(encoding="utf-8")
+    ]
+    assert markdown_pages and not launched, f"a Colab link on a markdown page: {launched}"
     assert not order, f"chapter 3's headings skip a level: {order}"

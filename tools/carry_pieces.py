@@ -56,7 +56,8 @@ def carried_source(pieces: dict[int, list[str]], chapter: int) -> str:
     parts = [
         f"# @title Your pieces from chapter{'s' if len(earlier) > 1 else ''} {span} "
         "(run it; unfold it to read them)",
-        "# The code cells of those chapters that built the CapsNet, copied as they are there.",
+        "# The code cells of those chapters that built the CapsNet, as the book wrote them:\n"
+        "# your own edits there stay there; paste them here to carry them on.",
     ]
     for number in earlier:
         for source in pieces[number]:

@@ -11,6 +11,9 @@
 - The theme's ``*webpack-macros.html`` fragments (Jinja macros, copied to ``_static/`` as if
   they were assets) are removed from the built site: unrendered, they are neither a page nor
   an asset, only 404s for the scripts they name.
+- Launch buttons only where they work: Colab opens a notebook (``.ipynb``), not the book's
+  markdown pages (the cheat sheet, under the hood, the reproduction), so those pages keep
+  their download buttons and lose the launch menu, whose Colab link would open nothing.
 """
 
 from __future__ import annotations
@@ -62,7 +65,17 @@ def finish(app, exception) -> None:
         fragment.unlink()
 
 
+def drop_launch_buttons(app, pagename, templatename, context, doctree):
+    """No launch menu on a page written in markdown (see the module)."""
+    if not str(context.get("sourcename", "")).endswith((".md", ".md.txt")):
+        return
+    buttons = context.get("header_buttons")
+    if buttons:
+        context["header_buttons"] = [b for b in buttons if b.get("label") != "launch-buttons"]
+
+
 def setup(app):
     app.add_post_transform(LazyImages)
+    app.connect("html-page-context", drop_launch_buttons, priority=900)
     app.connect("build-finished", finish)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -21,10 +21,10 @@ def _seed(rng) -> dict:
 
 def _judge_4_1(answers, inputs, refs) -> None:
     length = scalar(answers["prediction"], "prediction")
-    # class 0 absent at the predicted length, class 1 present at length 1 (it costs nothing)
-    cost = margin(np.eye(2)[[1]], [[length, 1.0]])[0]
+    # at lambda 0.25: class 0 absent at the predicted length, class 1 present at length 1
+    cost = margin(np.eye(2)[[1]], [[length, 1.0]], lambda_=0.25)[0]
     if abs(cost - 0.16) > 0.004:
-        raise Wrong(f"an absent class at length {length:g} costs {cost:.3f}, not 0.16")
+        raise Wrong(f"at lambda 0.25 an absent class at length {length:g} costs {cost:.3f}")
 
 
 def _judge_4_2(answers, inputs, refs) -> None:

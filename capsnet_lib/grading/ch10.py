@@ -1,4 +1,4 @@
-"""Chapter 10, beyond one centred digit: how the grader judges exercises 10.1 to 10.3."""
+"""Chapter 10, beyond one centred digit: how the grader judges exercises 10.1 to 10.4."""
 
 from __future__ import annotations
 
@@ -66,6 +66,24 @@ def _judge_10_3(answers, inputs, refs) -> None:
         raise Wrong(f"predicted {got:g}; W holds {measured:,} weights")
 
 
+def _parameters_gained_3_to_6_classes() -> int:
+    """What a CapsNet for the example folder's 32x32 colour images gains from 3 to 6 classes."""
+    from capsnet_lib.model import CapsNet
+
+    def parameters(num_classes: int) -> int:
+        net = CapsNet(image_shape=(32, 32, 3), num_classes=num_classes, xla_routing=False)
+        return net.count_params()  # built as it is made
+
+    return parameters(6) - parameters(3)
+
+
+def _judge_10_4(answers, inputs, refs) -> None:
+    got = scalar(answers["prediction"], "prediction")
+    measured = refs.once("10.4", _parameters_gained_3_to_6_classes)
+    if got != measured:
+        raise Wrong(f"predicted {got:g}; the network for 6 classes has {measured:,} more")
+
+
 _EXERCISES = [
     Exercise("10.1", {"prediction": Probe("prediction", "text")}, _judge_10_1),
     Exercise(
@@ -80,6 +98,7 @@ _EXERCISES = [
         prelude=_PAIRS,
     ),
     Exercise("10.3", {"prediction": "prediction"}, _judge_10_3),
+    Exercise("10.4", {"prediction": "prediction"}, _judge_10_4),
 ]
 EXERCISES = with_rules(
     _EXERCISES,
