@@ -204,9 +204,7 @@ def plot_prediction_blocks(
     return fig
 
 
-def plot_agreement_parts(
-    agreeing, others, lengths=None, lengths_name: str = "$\\|\\mathbf{v}_j\\|$"
-):
+def plot_agreement_parts(agreeing, others, lengths=None, lengths_prefix: str = ""):
     """Round by round, the winning parent's input ``s_j`` split into two parts, as bars.
 
     The part from the children whose predictions agree with the parent's output points
@@ -219,8 +217,8 @@ def plot_agreement_parts(
         others: ``(rounds,)``: the other children's part, measured the same way.
         lengths: Optional ``(rounds,)``: the output's length after each round, written
             above the dots.
-        lengths_name: What the written lengths are called, e.g. "median ||v_j||" when
-            they summarise many digits.
+        lengths_prefix: Written before each length's name, e.g. ``"median "`` when the
+            lengths summarise many digits.
 
     Returns:
         The matplotlib figure.
@@ -244,7 +242,7 @@ def plot_agreement_parts(
     if lengths is not None:
         for r, total, length in zip(rounds, net, lengths, strict=True):
             ax.annotate(
-                f"{lengths_name} = {length:.2f}",
+                f"{lengths_prefix}$\\|\\mathbf{{v}}_j\\|$ = {length:.2f}",
                 (r, total),
                 xytext=(10, -4),
                 textcoords="offset points",

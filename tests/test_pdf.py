@@ -315,6 +315,11 @@ def test_every_bookmark_is_a_heading_as_written(reader):
             "8.10. What pose parameters do not give: robustness to rotation",
             True,
         ),
+        (
+            "3.1.2. 3.1.2. einsum in one small example in one small example",
+            "3.1.2. einsum in one small example",
+            True,
+        ),
         ("1. Input", "1. Input", True),
         ("1.1. Why capsules", "1.2. Seeds", False),
         ("3.1. Prediction vectors", "3.1. Prediction vectors (eq. 2)", False),

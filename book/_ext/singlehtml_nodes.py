@@ -14,6 +14,9 @@
   also reads as HTML on Colab). Paper cannot run them, and the frames' relative addresses
   point nowhere from the one page: in that build each frame becomes a sentence naming what
   the frame holds (its ``title``) and that it is on the book's website.
+- A figure drawn twice, for a wide page and for a phone (cells tagged ``wide-only`` and
+  ``narrow-only``, book/_static/reading.css), is printed once: paper is wide, so the one-page
+  build drops the narrow cell.
 """
 
 from __future__ import annotations
@@ -46,6 +49,14 @@ def replace_frames(app, doctree, docname) -> None:
             raw.replace_self(nodes.paragraph(text=sentence, classes=["frame-on-paper"]))
 
 
+def drop_narrow_only(app, doctree, docname) -> None:
+    if app.builder.name != "singlehtml":
+        return
+    for cell in list(doctree.findall(nodes.container)):
+        if "tag_narrow-only" in cell.get("classes", []):
+            cell.parent.remove(cell)
+
+
 def share_html_visitors(app) -> None:
     """Give ``singlehtml`` every node visitor registered for ``html`` that it lacks."""
     handlers = app.registry.translation_handlers
@@ -60,4 +71,5 @@ def setup(app):
     )
     app.connect("builder-inited", share_html_visitors)
     app.connect("doctree-resolved", replace_frames)
+    app.connect("doctree-resolved", drop_narrow_only)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
