@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 from capsnet_lib.explanations import EXPLANATIONS
 
+EXPLAIN_WIDTH = 88  # columns of a check's explanation, as the notebooks' code lines
+
 
 class ExerciseNotSolved(AssertionError):
     """Raised by a check cell when the exercise's answer is missing or wrong."""
@@ -28,7 +30,8 @@ def check(exercise: str, test: Callable[[], object], explain: str = "") -> None:
 
     Introduced in chapter 1, input.
     """
-    explain = explain or EXPLANATIONS.get(exercise, "")
+    # wrapped as the notebooks' code is (88 columns): an output line does not scroll sideways
+    explain = textwrap.fill(explain or EXPLANATIONS.get(exercise, ""), EXPLAIN_WIDTH)
     try:
         test()
     except NotImplementedError:

@@ -56,12 +56,17 @@ def test_a_prediction_is_explained_when_right_and_when_wrong(capsys):
     with pytest.raises(ExerciseNotSolved, match="not solved yet") as unanswered:
         check("0.4", compare(None), explain=why)
     assert why not in str(unanswered.value), "an unanswered prediction must not get the answer"
+    long_why = "A reason " * 40
+    check("0.5", compare(3), explain=long_why)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 2 and max(map(len, lines)) <= 88, "an explanation wraps at 88 columns"
 
 
 def test_the_explanations_live_in_the_library_not_in_the_check_cells(capsys):
     """A check cell sits right below its question: its source must not hold the answer."""
     check("1.2", lambda: None)
-    assert capsys.readouterr().out.splitlines()[1] == EXPLANATIONS["1.2"]
+    printed = capsys.readouterr().out.splitlines()[1:]
+    assert " ".join(printed) == EXPLANATIONS["1.2"]
     for path in CHAPTERS:
         for cell in code_cells(path):
             if "check" in tags(cell):
