@@ -3,7 +3,8 @@ a slow link.
 
 - No page scrolls sideways at 390 px (a phone) nor at 320 px (a 1280 px window at 400%), and
   no table cuts a word in two on a phone (a wide table scrolls in its own box); the cheat
-  sheet shows its two-column figure and its table as cards on a phone.
+  sheet shows its two-column figure and its table as cards on a phone; a figure drawn much
+  wider than a phone shows it opens, on a tap, at the size it was drawn.
 - Dark mode: the explorers' text has 4.5:1 contrast against what is behind it (axe-core's
   color-contrast rule, run on them alone), their controls 3:1 against their card (measured on
   the pixels the browser draws: native controls follow the page's color-scheme).
@@ -175,6 +176,46 @@ def test_the_cheat_sheet_reads_on_a_phone(browser, base_url, width):  # noqa: F8
     else:
         assert (layout["wide"], layout["narrow"]) == (1, 0), layout
         assert layout["tableFits"], f"the table scrolls on a laptop: {layout}"
+
+
+# A figure on a phone (book/_static/full_size_figures.js): the first figure of chapter 3 drawn
+# much wider than the phone shows it says so, and a tap opens it at the size it was drawn.
+FIGURE_ON_A_PHONE = """async () => {
+    const images = [...document.querySelectorAll('.bd-article div.cell_output img')];
+    images.forEach(img => { img.loading = 'eager'; });
+    await Promise.all(images.map(img => img.decode().catch(() => null)));
+    await new Promise(r => setTimeout(r, 100));
+    const img = images.find(i => i.naturalWidth > 1.4 * i.getBoundingClientRect().width);
+    if (!img) return {found: false};
+    const hint = img.nextElementSibling;
+    const hinted = !!hint && hint.classList.contains('figure-tap-hint')
+                   && hint.getBoundingClientRect().height > 0;
+    img.scrollIntoView();
+    img.click();
+    const dialog = document.querySelector('dialog.figure-full-size');
+    const shown = dialog && dialog.querySelector('img');
+    if (shown) await shown.decode().catch(() => null);
+    return {found: true, hinted, open: !!dialog && dialog.open,
+            drawn: img.naturalWidth, openWidth: shown ? shown.getBoundingClientRect().width : 0,
+            scrolls: !!dialog && dialog.scrollWidth > dialog.clientWidth};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280], ids=["phone", "laptop"])
+def test_a_figure_opens_at_full_size_on_a_phone(browser, base_url, width):  # noqa: F811
+    context = offline_context(browser, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.goto(urljoin(base_url, "notebooks/03_routing.html"), wait_until="load")
+    figure = page.evaluate(FIGURE_ON_A_PHONE)
+    if width < 576:
+        assert figure["found"], "no figure of chapter 3 is shrunk on a phone"
+        assert figure["hinted"] and figure["open"], f"the figure does not open: {figure}"
+        assert abs(figure["openWidth"] - figure["drawn"]) <= 1 and figure["scrolls"], figure
+        page.keyboard.press("Escape")
+        assert not page.evaluate("() => document.querySelector('dialog.figure-full-size').open")
+    else:
+        assert not figure["found"] or not figure["open"], f"a laptop opened a figure: {figure}"
+    context.close()
 
 
 # --- dark mode -----------------------------------------------------------------------------
