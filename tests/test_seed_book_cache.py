@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT, environment, execution_key, record_path
 
 sys.path.insert(0, str(ROOT / "tools"))
-from seed_book_cache import seed  # noqa: E402
+from seed_book_cache import LIBRARY_KEY, seed  # noqa: E402
 
 jupyter_cache = pytest.importorskip("jupyter_cache")
 
@@ -97,3 +97,27 @@ def test_stale_missing_and_failed_records_are_left_to_the_build(chapters, tmp_pa
     cache = jupyter_cache.get_cache(str(cache_dir))
     with pytest.raises(KeyError):
         cache.match_cache_notebook(nbformat.read(changed, as_version=4))
+
+
+def test_a_cache_made_with_another_library_is_emptied(chapters, tmp_path, capsys):
+    current = write_chapter(chapters, "01_a.ipynb", ["print(1 + 1)"])
+    write_record(current, [PRINTED])
+    cache_dir = tmp_path / "cache"
+    assert seed([current], cache_dir) == [current]
+    source = nbformat.read(current, as_version=4)
+    assert jupyter_cache.get_cache(str(cache_dir)).match_cache_notebook(source)
+
+    # the same library: the cache and its notebook stay
+    (tmp_path / "records").rename(tmp_path / "no-records")
+    assert seed([current], cache_dir) == []
+    assert jupyter_cache.get_cache(str(cache_dir)).match_cache_notebook(source)
+
+    # another library (a check's explanation changed): the old outputs go
+    stamp = cache_dir / LIBRARY_KEY
+    stamp.write_text(json.dumps({**json.loads(stamp.read_text()), "library": "0" * 64}))
+    capsys.readouterr()
+    assert seed([current], cache_dir) == []
+    assert "made with another library or environment; emptied" in capsys.readouterr().out
+    with pytest.raises(KeyError):
+        jupyter_cache.get_cache(str(cache_dir)).match_cache_notebook(source)
+    assert json.loads(stamp.read_text())["library"] != "0" * 64

@@ -11,8 +11,14 @@ nbval sends cells with ``store_history=False``, so IPython cannot see a cell's f
 and returns the value a ``;`` silences (a figure shown twice): such results are dropped here,
 by IPython's own rule, as a kernel in the book's build would.
 
-``make book`` runs it first; without records (a plain ``make book``) it does nothing. A chapter
+``make book`` runs it first; without records (a plain ``make book``) it seeds nothing. A chapter
 whose record holds an error is left to the build, which stops on it with the traceback.
+
+Jupyter Book's cache knows a notebook only by its code: after a change to the library alone
+(a check's explanation, a plot) it would show the outputs of the old library. So the cache is
+kept for one library and environment: the tool writes their key beside the cache, and empties
+the cache when the key has changed since (every chapter without a current record then runs
+again).
 
     python tools/seed_book_cache.py [--cache _build/.jupyter_cache] [notebooks ...]
 """
@@ -20,6 +26,8 @@ whose record holds an error is left to the build, which stops on it with the tra
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -34,6 +42,24 @@ def silenced(source: str) -> bool:
     return DisplayHook.semicolon_at_end_of_expression(source)
 
 
+LIBRARY_KEY = "capsnet_library_key.json"  # beside jupyter-cache's own files, in its folder
+
+
+def forget_other_library(cache_path: Path) -> bool:
+    """Empty the cache if it was filled with another library or environment; say if it was."""
+    from tests.conftest import _library_hash, environment
+
+    key = {"library": _library_hash(), **environment()}
+    stamp = cache_path / LIBRARY_KEY
+    other = stamp.is_file() and json.loads(stamp.read_text()) != key
+    if other:
+        shutil.rmtree(cache_path)
+        print(f"{cache_path.name}: made with another library or environment; emptied")
+    cache_path.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(json.dumps(key, sort_keys=True))
+    return other
+
+
 def seed(notebooks: list[Path], cache_path: Path) -> list[Path]:
     """Cache every notebook of ``notebooks`` with a current nbval record; return those cached."""
     from ipykernel.ipkernel import IPythonKernel
@@ -43,6 +69,7 @@ def seed(notebooks: list[Path], cache_path: Path) -> list[Path]:
     sys.path.insert(0, str(ROOT))
     from tests.conftest import read_record
 
+    forget_other_library(cache_path)
     cache = get_cache(str(cache_path))
     cached = []
     for path in notebooks:

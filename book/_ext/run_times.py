@@ -4,19 +4,20 @@
 when it last executed that notebook for this site, the same number the run report's
 ``{nb-exec-table}`` lists, so that the instructors' page plans lab time with the times of the
 machine that made the outputs, not with a number typed in from another machine. A page with
-the role is written again whenever a notebook was executed again (as myst-nb does for its
-tables), and a role naming a notebook without a recorded run fails the build.
+the role is marked as myst-nb marks a page with an execution table, so that myst-nb's own
+``env-updated`` handler writes it again whenever a notebook was executed again; a role naming
+a notebook without a recorded run fails the build.
 """
 
 from __future__ import annotations
 
 from docutils import nodes
+from myst_nb.ext.execution_tables import METADATA_KEY
 from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 
 LOGGER = logging.getLogger(__name__)
-METADATA_KEY = "has_quick_run_times"
 
 
 class QuickRunNode(nodes.Inline, nodes.TextElement):
@@ -32,20 +33,10 @@ def about(seconds: float) -> str:
 
 def quick_run_role(name, rawtext, text, lineno, inliner, options=None, content=()):
     env = inliner.document.settings.env
+    # myst-nb rewrites the pages it marks so when a notebook runs again (update_exec_tables)
     NbMetadataCollector.set_doc_data(env, env.docname, METADATA_KEY, True)
     node = QuickRunNode(rawtext, "", notebook=text.strip())
     return [node], []
-
-
-def update_pages(app, env):
-    """If a notebook ran again, the pages that show run times are written again."""
-    if not NbMetadataCollector.new_exec_data(env):
-        return None
-    return [
-        docname
-        for docname, data in NbMetadataCollector.get_doc_data(env).items()
-        if data.get(METADATA_KEY)
-    ]
 
 
 class QuickRunTimes(SphinxPostTransform):
@@ -72,6 +63,5 @@ class QuickRunTimes(SphinxPostTransform):
 def setup(app):
     app.add_node(QuickRunNode)
     app.add_role("quick-run", quick_run_role)
-    app.connect("env-updated", update_pages)
     app.add_post_transform(QuickRunTimes)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
