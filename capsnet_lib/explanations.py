@@ -231,8 +231,9 @@ EXPLANATIONS: dict[str, str] = {
     "8.1": (
         "The decoder reads each of the ten slots with weights of its own, learned only from the"
         " poses that class's capsule gave real digits of that class. Another class's 16 numbers"
-        " in that slot are a pose it never saw: most pictures are neither digit. A pose means "
-        "something only in its own slot."
+        " in that slot are a pose it never saw: those weights draw something like their own "
+        "digit only some of the time, and most pictures are neither digit. The shape is in the "
+        "16 numbers together with the weights of their slot, not in either alone."
     ),
     "8.2": (
         "Less than twice: the decoder's pixels are sigmoids, and a pixel already near 0 or 1 "
