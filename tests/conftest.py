@@ -90,14 +90,14 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
+def library_key() -> dict:
+    """What every chapter's execution depends on beside its own notebook: library and versions."""
+    return {"library": _library_hash(), **environment()}
+
+
 def execution_key(notebook: Path) -> dict:
     """What an execution of ``notebook`` depends on; a record is used only when it matches."""
-    return {
-        "format": FORMAT,
-        "notebook": _sha256_file(notebook),
-        "library": _library_hash(),
-        **environment(),
-    }
+    return {"format": FORMAT, "notebook": _sha256_file(notebook), **library_key()}
 
 
 def read_record(notebook: Path) -> tuple[nbformat.NotebookNode | None, str]:

@@ -47,9 +47,9 @@ LIBRARY_KEY = "capsnet_library_key.json"  # beside jupyter-cache's own files, in
 
 def forget_other_library(cache_path: Path) -> bool:
     """Empty the cache if it was filled with another library or environment; say if it was."""
-    from tests.conftest import _library_hash, environment
+    from tests.conftest import library_key
 
-    key = {"library": _library_hash(), **environment()}
+    key = library_key()
     stamp = cache_path / LIBRARY_KEY
     other = stamp.is_file() and json.loads(stamp.read_text()) != key
     if other:

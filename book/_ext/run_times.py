@@ -33,7 +33,7 @@ def about(seconds: float) -> str:
 
 def quick_run_role(name, rawtext, text, lineno, inliner, options=None, content=()):
     env = inliner.document.settings.env
-    # myst-nb rewrites the pages it marks so when a notebook runs again (update_exec_tables)
+    # myst-nb rewrites the pages it marks whenever a notebook runs again (update_exec_tables)
     NbMetadataCollector.set_doc_data(env, env.docname, METADATA_KEY, True)
     node = QuickRunNode(rawtext, "", notebook=text.strip())
     return [node], []

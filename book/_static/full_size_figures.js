@@ -36,14 +36,13 @@
 
   // Under each shrunk figure, a line that says it opens (only a phone's layout shows it).
   function mark(img) {
-    const output = img.closest("div.cell_output");
     const hint = img.nextElementSibling;
     const marked = hint && hint.classList.contains("figure-tap-hint");
     if (!NARROW.matches || !img.naturalWidth || !shrunk(img)) {
       if (marked) hint.remove();
       return;
     }
-    if (marked || !output) return;
+    if (marked) return;
     const line = document.createElement("span");
     line.className = "figure-tap-hint";
     line.textContent = "Tap the figure to read it at full size.";
