@@ -23,7 +23,9 @@ from capsnet_lib.pretrained import (
     variable_key,
 )
 
+#: The baseline's weights in :data:`capsnet_lib.pretrained.WEIGHTS_DIR`.
 BASELINE_WEIGHTS = "cnn-baseline.npz"
+#: The record beside them (JSON): its layer sizes, checksum and test accuracy.
 BASELINE_META = "cnn-baseline.json"
 # (filters of the three 5x5 convolutions, units of the two dense layers, dropout rate)
 CONV_FILTERS = (32, 64, 32)
@@ -109,7 +111,7 @@ def load_baseline(directory: str | Path = WEIGHTS_DIR) -> keras.Sequential:
         ValueError: Their checksum does not match (a corrupt or partial file), or the
             JSON is not the baseline's.
 
-    Introduced in chapter 9, robustness.
+    Introduced in chapter 4, lengths and the margin loss (its softmax beside the lengths).
     """
     directory = Path(directory)
     path, meta_path = directory / BASELINE_WEIGHTS, directory / BASELINE_META

@@ -253,8 +253,18 @@ def run_train(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status: 0 done, 1 an error (one line, naming the file or
-    option; ``--debug`` shows the traceback), 2 bad arguments, 130 interrupted (Ctrl-C)."""
+    """The command line, ``python -m capsnet_lib``, callable from Python with its arguments.
+
+    Args:
+        argv: The arguments after ``python -m capsnet_lib``, e.g.
+            ``["predict", "digit.png"]``; ``None`` reads them from ``sys.argv``.
+
+    Returns:
+        The exit status: 0 done, 1 an error (one line, naming the file or option;
+        ``--debug`` shows the traceback), 2 bad arguments, 130 interrupted (Ctrl-C).
+
+    Introduced in chapter 10, beyond one centred digit.
+    """
     args = build_parser().parse_args(argv)
     try:
         if args.command == "train":

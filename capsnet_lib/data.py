@@ -214,7 +214,7 @@ def make_dataset(
     Returns:
         A dataset of ``(images, labels)`` batches.
 
-    Introduced in chapter 7, training.
+    Introduced in chapter 1, input (its shifted training images).
     """
     dataset = tf.data.Dataset.from_tensor_slices((images, labels))
     stream = None if seed is None else epoch_seed(seed, epoch)

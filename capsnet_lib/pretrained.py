@@ -11,8 +11,12 @@ from pathlib import Path
 
 import numpy as np
 
+#: The folder of the shipped weights inside the installed library (``capsnet_lib/weights``).
 WEIGHTS_DIR = Path(__file__).parent / "weights"
+#: The weights' file in :data:`WEIGHTS_DIR`: one array per variable, stored as float16.
 WEIGHTS_NAME = "capsnet-mnist.npz"
+#: The record beside them (JSON): the configuration, checksum, test accuracy, the
+#: training log's name and the seconds per epoch.
 META_NAME = "capsnet-mnist.json"
 
 
@@ -185,7 +189,7 @@ def load_pretrained_or_train(quick: bool = False, seed: int = 42):
     Returns:
         A compiled :class:`~capsnet_lib.CapsNet`.
 
-    Introduced in chapter 3, routing.
+    Introduced in chapter 2, primary capsules.
     """
     import keras
 

@@ -36,7 +36,7 @@ def predict_vectors(u: tf.Tensor, weights: tf.Tensor) -> tf.Tensor:
 
 
 def routing_by_agreement(
-    u_hat: tf.Tensor, iterations: int = 2, stop_inner_gradients: bool = False
+    u_hat: tf.Tensor, iterations: int = 3, stop_inner_gradients: bool = False
 ) -> tuple[tf.Tensor, tf.Tensor]:
     """Dynamic routing between capsules, Procedure 1 of the paper.
 
@@ -49,8 +49,8 @@ def routing_by_agreement(
 
     Args:
         u_hat: Predictions ``(batch, num_inputs, num_outputs, output_dim)``.
-        iterations: Number of rounds, counted as the walkthrough does (its two rounds
-            are ``iterations=2``; the paper's ``r = 3`` is ``iterations=3``).
+        iterations: Number of rounds; the default is the paper's ``r = 3``, as every
+            chapter uses (the walkthrough's two rounds are ``iterations=2``).
         stop_inner_gradients: If true, no gradient flows through ``u_hat`` in the
             agreement steps of inner rounds (some re-implementations do this; the
             official code does not).

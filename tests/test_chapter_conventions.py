@@ -44,6 +44,17 @@ def test_section_headings_are_not_numbered_by_hand(path):
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_the_install_cell_is_folded_on_the_site(path):
+    install = code_cells(path)[0]
+    assert 'find_spec("capsnet_lib") is None' in install["source"], (
+        f"{path.name}: the first code cell installs the library on Colab"
+    )
+    assert "hide-input" in tags(install), (
+        f"{path.name}: tag the install cell hide-input: the site folds it away from the reading"
+    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
 def test_the_setup_cell_has_one_form(path):
     setup = code_cells(path)[1]["source"]  # the first code cell installs the library on Colab
     imports = [line for line in setup.splitlines() if line.startswith(("import ", "from "))]
