@@ -304,6 +304,44 @@ def test_dragging_a_point_moves_it(playground):
     assert after[0] > before[0] + 0.1 and after[1] < before[1] - 0.1, (before, after)
 
 
+# Every pair of child labels whose boxes (CSS px) overlap; and the labels' rendered font size.
+LABEL_OVERLAPS = """() => {
+    const boxes = [...document.querySelectorAll('#rp-plane .rp-point-text')].map(text =>
+        [text.closest('.rp-point').id, text.getBoundingClientRect()]);
+    const pairs = [];
+    boxes.forEach(([a, p], k) => boxes.slice(k + 1).forEach(([b, q]) => {
+        if (p.left < q.right && q.left < p.right && p.top < q.bottom && q.top < p.bottom)
+            pairs.push(`${a} / ${b}`);
+    }));
+    const plane = document.querySelector('#rp-plane');
+    const scale = plane.getBoundingClientRect().width / plane.viewBox.baseVal.width;
+    const sizes = [...plane.querySelectorAll('.rp-point-text')].map(text =>
+        parseFloat(getComputedStyle(text).fontSize) * scale);
+    return {pairs, count: boxes.length, smallest: Math.min(...sizes)};
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_child_labels_never_overlap(playground, width):
+    """Children 0-3 agree on parent 0: their points lie close together, their labels do not
+    pile up, at a phone's width or a desktop's, before and after a point is moved."""
+    page = playground.page
+    page.set_viewport_size({"width": width, "height": 844})
+    page.evaluate("() => routingPlayground.update()")  # the plane at its new width
+    seen = page.evaluate(LABEL_OVERLAPS)
+    assert seen["count"] == 12 and not seen["pairs"], seen["pairs"]
+    assert seen["smallest"] >= 12, f"labels of {seen['smallest']:.1f} px at {width} px"
+    page.locator("#rp-point-3-0").focus()  # through the cluster, a step at a time
+    for key in ("ArrowUp",) * 4 + ("ArrowLeft",) * 6:
+        page.keyboard.press(key)
+        pairs = page.evaluate(LABEL_OVERLAPS)["pairs"]
+        assert not pairs, f"after {key}: {pairs}"
+    page.select_option("#rp-parents", "3")
+    page.locator("#rp-add").click()
+    seen = page.evaluate(LABEL_OVERLAPS)
+    assert seen["count"] == 21 and not seen["pairs"], seen["pairs"]
+
+
 def test_screenshot_and_no_console_error(playground, tmp_path_factory):
     page = playground.page
     page.locator("#rp-point-1-0").focus()

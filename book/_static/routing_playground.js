@@ -323,10 +323,8 @@
   // A point's shapes, at its place. Each point also has a transparent disc, its target for a
   // finger or a mouse: at least MIN_TARGET CSS pixels across however small the plane is drawn.
   const MIN_TARGET = 28;
-  function targetRadius() {
-    const width = svg.getBoundingClientRect().width || SIZE;
-    return Math.max(13, ((MIN_TARGET / 2) * SIZE) / width);
-  }
+  const unitsPerPixel = () => SIZE / (svg.getBoundingClientRect().width || SIZE);
+  const targetRadius = () => Math.max(13, (MIN_TARGET / 2) * unitsPerPixel());
 
   function placePoint(group, i, j) {
     const [x, y] = toScreen(state.uHat[i][j]);
@@ -336,9 +334,72 @@
     const shape = marker(SHAPES[j], x, y, 8);
     shape.setAttribute("fill", COLOURS[j]);
     shape.setAttribute("class", "rp-shape");
-    const text = svgElement("text", { x: x + 10, y: y - 9, class: "rp-point-text" });
+    const leader = svgElement("line", { class: "rp-leader", display: "none" });
+    const text = svgElement("text", { class: "rp-point-text" }); // placed by placeLabels
     text.textContent = `${i}`;
-    group.replaceChildren(hit, ring, shape, text);
+    group.replaceChildren(hit, leader, ring, shape, text);
+  }
+
+  // The children's numbers. Children that agree put their points close together, so each
+  // label goes to the first of a few places around its point where it covers no label placed
+  // before it and no other point, inside the plane: next to the point, outward along its
+  // vector first, then turning round it, then farther out, with a thin line back to the point.
+  // The text is LABEL_PX CSS pixels high however small the plane is drawn.
+  const LABEL_PX = 13;
+  const MARK = 10; // a point's half-size, in SVG units
+  const TURNS = [0, 1, -1, 2, -2, 3, -3, 4]; // eighths of a turn from the outward direction
+  function placeLabels() {
+    const size = Math.max(12, LABEL_PX * unitsPerPixel());
+    const groups = [...pointsLayer.children];
+    const centres = groups.map((g) => toScreen(state.uHat[g.dataset.child][g.dataset.parent]));
+    const placed = []; // the boxes of the labels placed so far, [left, top, right, bottom]
+    const overlap = (a, b) =>
+      Math.max(0, Math.min(a[2], b[2]) - Math.max(a[0], b[0])) *
+      Math.max(0, Math.min(a[3], b[3]) - Math.max(a[1], b[1]));
+    groups.forEach((group, n) => {
+      const text = group.querySelector(".rp-point-text");
+      const leader = group.querySelector(".rp-leader");
+      text.setAttribute("font-size", size.toFixed(1));
+      text.setAttribute("x", 0);
+      text.setAttribute("y", 0);
+      let glyphs = text.getBBox(); // the text's box, relative to its anchor
+      if (!(glyphs.width > 0)) glyphs = { x: 0, y: -0.8 * size, width: 0.6 * size * text.textContent.length, height: size };
+      const w = glyphs.width + 2;
+      const h = glyphs.height;
+      const [x, y] = centres[n];
+      const outward = Math.hypot(x - ox, y - oy) > 1 ? Math.atan2(y - oy, x - ox) : -Math.PI / 4;
+      let best = null;
+      for (let ring = 0; ring < 5 && !(best && best.cost === 0); ring++) {
+        for (const turn of TURNS) {
+          const a = outward + (turn * Math.PI) / 4;
+          const [dx, dy] = [Math.cos(a), Math.sin(a)];
+          const reach = MARK + 2 + ring * h + (Math.abs(dx) * w) / 2 + (Math.abs(dy) * h) / 2;
+          const [cx, cy] = [x + dx * reach, y + dy * reach];
+          const box = [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2];
+          const outside = Math.max(0, -box[0], -box[1], box[2] - SIZE, box[3] - SIZE);
+          const labels = placed.reduce((sum, other) => sum + overlap(box, other), 0);
+          const points = centres.filter(
+            ([px, py], k) => k !== n && overlap(box, [px - MARK, py - MARK, px + MARK, py + MARK]) > 0,
+          ).length;
+          const cost = 1e6 * labels + 1e3 * outside + points;
+          if (!best || cost < best.cost) best = { cost, box, ring, cx, cy, dx, dy };
+          if (cost === 0) break;
+        }
+      }
+      placed.push(best.box);
+      text.setAttribute("x", (best.box[0] + 1 - glyphs.x).toFixed(1));
+      text.setAttribute("y", (best.box[1] - glyphs.y).toFixed(1));
+      // a label away from its point: a line from the point's edge to the label's
+      const far = best.ring > 0;
+      leader.setAttribute("display", far ? "inline" : "none"); // none: not in the point's box
+      if (far) {
+        leader.setAttribute("x1", (x + best.dx * MARK).toFixed(1));
+        leader.setAttribute("y1", (y + best.dy * MARK).toFixed(1));
+        const back = (Math.abs(best.dx) * w) / 2 + (Math.abs(best.dy) * h) / 2;
+        leader.setAttribute("x2", (best.cx - best.dx * back).toFixed(1));
+        leader.setAttribute("y2", (best.cy - best.dy * back).toFixed(1));
+      }
+    });
   }
 
   // The points are redrawn in place: the one with focus stays the same element (a screen
@@ -373,6 +434,7 @@
       group.classList.toggle("rp-selected", i === state.selected);
       placePoint(group, i, j);
     }
+    placeLabels();
     if (keep && document.activeElement !== active) {
       const again = document.getElementById(uid(`point-${keep[0]}-${keep[1]}`));
       if (again) again.focus({ preventScroll: true });
