@@ -7,8 +7,8 @@ build), ``import capsnet_lib`` makes every figure a PNG at most :data:`COLUMN_PX
 wide: as sharp as the page shows it, several times lighter. Figures saved with
 ``fig.savefig`` and plain Python are left alone. ``CAPSNET_FULL_SIZE_FIGURES=1`` turns it off.
 
-Shrinking a wide figure shrinks its text with it: a 15-inch diagram saved 760 px wide is
-drawn at 51 dots per inch, and its 9-point labels come out 6 px tall, illegible.
+Shrinking a wide figure shrinks its text with it: a 15-inch diagram saved 688 px wide is
+drawn at 46 dots per inch, and its 9-point labels come out 6 px tall, illegible.
 :func:`smallest_text_px` measures the smallest text of a figure as the page shows it. With
 ``CAPSNET_CHECK_FIGURE_TEXT=1`` (the notebook tests set it), a cell whose figure draws any
 text under :data:`MIN_TEXT_PX` fails with :class:`FigureTextTooSmall`.
@@ -20,11 +20,12 @@ import ast
 import os
 import sys
 
-# The site's text column at its widest (sphinx-book-theme, a 1280 px window), in CSS pixels.
-COLUMN_PX = 760
+# The width of a cell's output in the site's text column, in CSS pixels, in a 1280 px window
+# (sphinx-book-theme, its sidebars open): a wider PNG is scaled down to it, text included.
+COLUMN_PX = 688
 # The smallest text a figure may draw, in pixels of the saved PNG (CSS pixels on the page):
-# a font size of MIN_TEXT_PX * 72 / dpi points, 6.5 pt at 100 dpi, 12.8 pt in a 15-inch figure.
-MIN_TEXT_PX = 9
+# a font size of MIN_TEXT_PX * 72 / dpi points, 6.8 pt at 100 dpi, 14.9 pt in a 15-inch figure.
+MIN_TEXT_PX = 9.5
 CHECK_ENV = "CAPSNET_CHECK_FIGURE_TEXT"
 
 

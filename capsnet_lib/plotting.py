@@ -148,7 +148,7 @@ def plot_receptive_fields(image, fields, labels=None, size: float = 2.8):
         ax.add_patch(Rectangle(box, right - left + 1, bottom - top + 1, fill=False, ec="C3", lw=2))
         ax.set_xticks(sorted({0, left, right, width - 1}))
         ax.set_yticks(sorted({0, top, bottom, height - 1}))
-        ax.tick_params(labelsize=7, length=2)
+        ax.tick_params(labelsize=7.5, length=2)
         if labels is not None:
             ax.set_title(labels[k], fontsize=9)
     fig.tight_layout()

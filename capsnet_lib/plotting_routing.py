@@ -139,7 +139,7 @@ def plot_prediction_blocks(
                 va="center",
             )
         for m, j in enumerate(columns):
-            ax.text(xs[m] + block_width / 2, 0.15, f"j={j}", ha="center", fontsize=7)
+            ax.text(xs[m] + block_width / 2, 0.15, f"j={j}", ha="center", fontsize=7.5)
             ax.text(
                 xs[m] + block_width / 2,
                 row_top[shown] + dots / 2 + 0.05,
@@ -150,7 +150,7 @@ def plot_prediction_blocks(
         return xs[-1] + block_width
 
     for i, top in zip(rows, row_top, strict=True):
-        ax.text(-0.2, top - height / 2, f"i={i}", ha="right", va="center", fontsize=7)
+        ax.text(-0.2, top - height / 2, f"i={i}", ha="right", va="center", fontsize=7.5)
     w_right = grid(0, width, "W")
     middle = row_top[1] - height / 2
     ax.text(w_right + 0.9, middle, "×", fontsize=18, ha="center", va="center")

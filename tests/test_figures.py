@@ -49,8 +49,8 @@ def test_the_smallest_text_is_measured_as_the_page_shows_it():
     ax.text(0.5, 0.1, "", fontsize=3)  # nothing to read
     ax.axis("off")  # no tick labels either
     try:
-        # saved 760 px wide, at 760 / 15 dpi: 9 pt is 9 * 760 / 15 / 72 = 6.3 px
-        assert figures.smallest_text_px(fig) == pytest.approx(9 * 760 / 15 / 72)
+        # saved 688 px wide, at 688 / 15 dpi: 9 pt is 9 * 688 / 15 / 72 = 5.7 px
+        assert figures.smallest_text_px(fig) == pytest.approx(9 * figures.COLUMN_PX / 15 / 72)
         # saved at 100 dpi, over 1,000 px wide, the page would scale it down as much
         assert figures.smallest_text_px(fig, dpi=100) < figures.MIN_TEXT_PX
     finally:
