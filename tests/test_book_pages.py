@@ -129,3 +129,18 @@ def test_the_intros_findings_are_the_chapters(stem):
     numbers = [p for p in INTRO_FINDINGS[stem] if re.search(r"\d", p)]
     for number in re.findall(r"\d+(?:\.\d+)?%", " ".join(numbers)):
         assert number in intro, f"the intro's preview lost {number} ({stem})"
+
+
+def test_every_reference_has_a_year_that_tells_it_apart():
+    """Author-year citations: no "n.d.", and no two works cited as the same author and year."""
+    from pybtex.database import parse_file
+
+    entries = parse_file(BOOK / "references.bib").entries
+    undated = sorted(key for key, entry in entries.items() if "year" not in entry.fields)
+    assert not undated, f"give these a year (the page would cite them as n.d.): {undated}"
+    cited_as: dict[tuple[str, str], list[str]] = {}
+    for key, entry in entries.items():
+        authors = " and ".join(str(person) for person in entry.persons.get("author", []))
+        cited_as.setdefault((authors, entry.fields["year"]), []).append(key)
+    same = {label: keys for label, keys in cited_as.items() if len(keys) > 1}
+    assert not same, f"same author and year: give each a letter (2017a, 2017b): {same}"
