@@ -215,6 +215,31 @@ def test_colour_mode_icons_add_no_text_to_the_buttons_name():
             assert button.group(0).count('aria-hidden="true"') == 3, f"{path}: icons not hidden"
 
 
+def test_the_run_report_names_every_chapter_with_its_run_time():
+    """The run report's table (book/_ext/run_times.py): each chapter by its title, how long it
+    ran as a person reads it ("about 3 min"), and no column a reader has no use for."""
+    html = (SITE / "book" / "run_report.html").read_text(encoding="utf-8")
+    table = re.search(r"<table.*?</table>", html, re.S).group(0)
+    cells = [
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        ]
+        for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table, re.S)
+    ]
+    assert cells[0] == ["Page", "Run time", "Last run", "Status"], cells[0]
+    rows = {row[0]: row[1:] for row in cells[1:]}
+    chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    for chapter in chapters:
+        number = int(chapter.name[:2])
+        titled = [name for name in rows if re.match(rf"{number}\. \w", name)]
+        assert len(titled) == 1, f"chapter {number} is not one row by its title: {sorted(rows)}"
+        runtime, _, status = rows[titled[0]]
+        assert re.fullmatch(r"about \d+ (s|min)", runtime), runtime
+        assert status.startswith("✅"), status
+    assert "cache" not in table and "Method" not in table
+
+
 @pytest.mark.parametrize("path", PAGES or ["<no site>"])
 def test_page(site, visit, path):
     page_visit = visit(path)

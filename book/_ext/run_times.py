@@ -7,11 +7,11 @@ method, times to a hundredth of a second, the page's file name).
 
 ``{quick-run}`notebooks/07_training``` becomes "about 3 min": the run time myst-nb recorded
 when it last executed that notebook for this site, the same number the run report lists, so
-that the instructors' page plans lab time with the times of the
-machine that made the outputs, not with a number typed in from another machine. A page with
-the role or the table is marked as myst-nb marks a page with an execution table, so that myst-nb's own
-``env-updated`` handler writes it again whenever a notebook was executed again; a role naming
-a notebook without a recorded run fails the build.
+that the instructors' page plans lab time with the times of the machine that made the
+outputs, not with a number typed in from another machine. A page with the role or the table
+is marked as myst-nb marks a page with an execution table, so that myst-nb's own
+``env-updated`` handler writes it again whenever a notebook was executed again; a role naming a
+notebook without a recorded run fails the build.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from datetime import datetime
 from docutils import nodes
 from myst_nb.ext.execution_tables import METADATA_KEY
 from myst_nb.sphinx_ import NbMetadataCollector
-from sphinx.addnodes import pending_xref
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
@@ -91,7 +90,14 @@ def table_row(entries: list[nodes.Node]) -> nodes.row:
     return row
 
 
-def run_table(docname: str, recorded: dict) -> nodes.table:
+def page_name(env, page: str) -> str:
+    """A page as the sidebar names it: "3. Routing" for a numbered chapter, else its title."""
+    title = env.titles[page].astext() if page in env.titles else page
+    number = env.toc_secnumbers.get(page, {}).get("")
+    return f"{'.'.join(map(str, number))}. {title}" if number else title
+
+
+def run_table(env, builder, docname: str, recorded: dict) -> nodes.table:
     """The table: one row per page with a recorded run, in the order of their file names."""
     table = nodes.table(classes=["colwidths-auto"])
     tgroup = nodes.tgroup(cols=len(RUN_TABLE_HEADER))
@@ -106,22 +112,14 @@ def run_table(docname: str, recorded: dict) -> nodes.table:
         data = recorded[page].get("exec_data")
         if not data:
             continue
-        title = pending_xref(
-            "",
-            nodes.inline(text=page),
-            refdoc=docname,
-            refdomain="std",
-            reftype="doc",
-            reftarget="/" + page,
-            refexplicit=False,
-            refwarn=True,
-        )
+        uri = builder.get_relative_uri(docname, page)
+        link = nodes.reference("", page_name(env, page), internal=True, refuri=uri)
         ran = datetime.fromtimestamp(data["mtime"]).strftime("%Y-%m-%d") if data["mtime"] else ""
         runtime = "-" if data["runtime"] is None else about(data["runtime"])
         status = "✅ no error" if data["succeeded"] else f"❌ {data.get('error') or 'an error'}"
         texts = [runtime, ran, status]
         tbody += table_row(
-            [nodes.paragraph("", "", title)] + [nodes.paragraph(text=t) for t in texts]
+            [nodes.paragraph("", "", link)] + [nodes.paragraph(text=t) for t in texts]
         )
     return table
 
@@ -129,12 +127,13 @@ def run_table(docname: str, recorded: dict) -> nodes.table:
 class RunTables(SphinxPostTransform):
     """Replace each ``{run-table}`` placeholder with the table."""
 
-    default_priority = 8  # before the references in it are resolved (9 and 10)
+    default_priority = 8  # as myst-nb's table
 
     def run(self, **kwargs) -> None:
         recorded = NbMetadataCollector.get_doc_data(self.env)
         for node in list(self.document.findall(RunTableNode)):
-            node.replace_self(run_table(self.env.docname, recorded))
+            table = run_table(self.env, self.app.builder, self.env.docname, recorded)
+            node.replace_self(table)
 
 
 def setup(app):
