@@ -31,6 +31,14 @@ def test_routing_matches_numpy(u_and_w, iterations):
     np.testing.assert_allclose(c.numpy(), c_ref, rtol=1e-4, atol=1e-5)
 
 
+def test_the_default_is_the_papers_three_rounds(u_and_w):
+    u_hat = reference.predict_vectors(*u_and_w).astype(np.float32)
+    v_ref, c_ref = reference.routing(u_hat.astype(np.float64), 3)
+    v, c = cl.routing_by_agreement(u_hat)
+    np.testing.assert_allclose(v.numpy(), v_ref, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(c.numpy(), c_ref, rtol=1e-4, atol=1e-5)
+
+
 def test_coupling_sums_to_one_over_parents(u_and_w):
     u_hat = cl.predict_vectors(*u_and_w)
     _, c = cl.routing_by_agreement(u_hat, 3)
