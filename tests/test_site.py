@@ -215,6 +215,15 @@ def test_colour_mode_icons_add_no_text_to_the_buttons_name():
             assert button.group(0).count('aria-hidden="true"') == 3, f"{path}: icons not hidden"
 
 
+def test_solutions_show_their_code_without_the_graders_markers():
+    """book/_ext/solution_markers.py: the notebooks keep the markers, the site drops them."""
+    for chapter in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        html = (SITE / "notebooks" / f"{chapter.stem}.html").read_text(encoding="utf-8")
+        assert "Solution to Exercise" in html, f"{chapter.stem}: no solution on the page"
+        for marker in ("BEGIN SOLUTION", "END SOLUTION"):
+            assert marker not in html, f"{chapter.stem}: {marker!r} shows on the page"
+
+
 def test_the_run_report_names_every_chapter_with_its_run_time():
     """The run report's table (book/_ext/run_times.py): each chapter by its title, how long it
     ran as a person reads it ("about 3 min"), and no column a reader has no use for."""
