@@ -35,6 +35,7 @@ from tests.native_logs import NATIVE_LOG  # noqa: E402
 pytestmark = pytest.mark.site
 
 SITE = ROOT / "_build" / "html"
+CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 # Folders of the site that hold assets, not pages.
@@ -217,7 +218,7 @@ def test_colour_mode_icons_add_no_text_to_the_buttons_name():
 
 def test_solutions_show_their_code_without_the_graders_markers():
     """book/_ext/solution_markers.py: the notebooks keep the markers, the site drops them."""
-    for chapter in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+    for chapter in CHAPTERS:
         html = (SITE / "notebooks" / f"{chapter.stem}.html").read_text(encoding="utf-8")
         assert "Solution to" in html, f"{chapter.stem}: no solution on the page"
         for marker in ("BEGIN SOLUTION", "END SOLUTION"):
@@ -238,8 +239,7 @@ def test_the_run_report_names_every_chapter_with_its_run_time():
     ]
     assert cells[0] == ["Page", "Run time", "Last run", "Status"], cells[0]
     rows = {row[0]: row[1:] for row in cells[1:]}
-    chapters = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    for chapter in chapters:
+    for chapter in CHAPTERS:
         number = int(chapter.name[:2])
         titled = [name for name in rows if re.match(rf"{number}\. \w", name)]
         assert len(titled) == 1, f"chapter {number} is not one row by its title: {sorted(rows)}"

@@ -3,10 +3,11 @@ markers.
 
 An exercise's solution cell holds the answer between ``### BEGIN SOLUTION`` and ``### END
 SOLUTION``, often after a placeholder (``prediction = None``): ``make student`` turns that
-part into a stub, and the grader finds the answer by it (tools/student_edition.py). On the
-site they are tooling in the middle of the code a reader studies, so every code block drops
-the two marker lines, and the placeholder line just before the first one. The notebooks keep
-them: on Colab or in JupyterLab a reader runs the cells as they are.
+part into a stub, and the grader finds the answer by it (tools/student_edition.py, whose
+``BEGIN`` and ``END`` are the marker lines ``MARKER`` matches). On the site they are tooling
+in the middle of the code a reader studies, so every code block drops the two marker lines,
+and the placeholder line just before the first one. The notebooks keep them: on Colab or in
+JupyterLab a reader runs the cells as they are.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ def without_solution_markers(code: str) -> str:
     lines = code.split("\n")
     kept: list[str] = []
     for line in lines:
-        if MARKER.match(line):
-            if line.strip().startswith("### BEGIN") and kept and PLACEHOLDER.match(kept[-1]):
-                kept.pop()
-            continue
-        kept.append(line)
+        marker = MARKER.match(line)
+        if marker is None:
+            kept.append(line)
+        elif marker.group(1) == "BEGIN" and kept and PLACEHOLDER.match(kept[-1]):
+            kept.pop()
     return "\n".join(kept)
 
 
